@@ -1,0 +1,44 @@
+# Quick start: `make run` (the service on SQLite, mail to var/outbox/) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test demo lint bench install migration-initial clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,postgres]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)  ## install, migrate and start the background service (SQLite, .eml mail)
+	$(BIN)/tenderwatch db upgrade
+	$(BIN)/tenderwatch serve
+
+test: $(STAMP)  ## install with test extras and run the whole suite (SQLite and PostgreSQL)
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+demo: $(STAMP)  ## the whole pipeline offline against a loopback TED; alerts to var/outbox/
+	$(BIN)/tenderwatch demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Pre-release only: rewrites the single initial migration from the models.
+migration-initial: $(STAMP)
+	rm -f var/migration-scratch.sqlite
+	$(BIN)/python -c "from db.migrate import autogenerate_initial; autogenerate_initial('sqlite:///var/migration-scratch.sqlite')"
+	rm -f var/migration-scratch.sqlite*
+
+clean:
+	rm -rf $(VENV) var/ .pytest_cache .ruff_cache

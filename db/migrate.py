@@ -1,0 +1,51 @@
+"""Apply and inspect Alembic migrations programmatically (no alembic.ini needed).
+
+``tenderwatch db upgrade`` and the service's start-up both call :func:`upgrade`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from db.session import get_engine
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # ConfigParser interpolation
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+def current_revision(url: str) -> str | None:
+    with get_engine(url).connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision(url: str) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+
+
+def pending(url: str) -> bool:
+    return current_revision(url) != head_revision(url)
+
+
+def autogenerate_initial(url: str) -> None:
+    """Rewrite the single initial migration from the models (pre-release only: see Makefile)."""
+    versions = MIGRATIONS_DIR / "versions"
+    for old in versions.glob("0001_*.py"):
+        old.unlink()
+    command.revision(
+        alembic_config(url), message="initial schema", autogenerate=True, rev_id="0001"
+    )

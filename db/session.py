@@ -1,0 +1,63 @@
+"""One engine and one sessionmaker per database URL and process.
+
+SQLite gets WAL mode and a busy timeout so the service, a crawl child process and a CLI
+command can use the same file at once; PostgreSQL needs nothing special.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def _on_sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+    cur.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, much faster than FULL
+    cur.execute("PRAGMA foreign_keys=ON")  # SQLite leaves them off by default
+    cur.execute("PRAGMA busy_timeout=30000")  # wait for another process's write instead of failing
+    cur.close()
+
+
+@cache
+def get_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        event.listen(engine, "connect", _on_sqlite_connect)
+        # pysqlite's own transaction handling issues BEGIN lazily and breaks SAVEPOINT;
+        # take it over as the SQLAlchemy docs advise (dialects/sqlite "Serializable isolation").
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+
+        @event.listens_for(engine, "connect")
+        def _no_autobegin(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            dbapi_connection.isolation_level = None
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)  # the service outlives server restarts
+
+
+@cache
+def get_sessionmaker(url: str) -> sessionmaker[Session]:
+    # expire_on_commit=False: jobs hand loaded rows to templates after the transaction ends.
+    return sessionmaker(get_engine(url), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(url: str) -> Iterator[Session]:
+    """A unit of work: commit on success, roll back on any error (no half-written rows)."""
+    with get_sessionmaker(url).begin() as session:
+        yield session
+
+
+def is_postgres(url_or_engine: str | Engine) -> bool:
+    url = url_or_engine.url if isinstance(url_or_engine, Engine) else make_url(url_or_engine)
+    return url.get_backend_name() == "postgresql"

@@ -1,0 +1,82 @@
+"""Schemas of ``config/sources.yaml`` and ``config/service.yaml``.
+
+Other files' schemas live with the code that uses them (see ``loader.CONFIG_FILES``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+
+from apscheduler.triggers.cron import CronTrigger
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo must never be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Schedule(Strict):
+    """Exactly one of ``cron`` (crontab syntax, Europe/Helsinki) or ``every_minutes``."""
+
+    cron: str | None = None
+    every_minutes: int | None = Field(default=None, ge=1)
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                CronTrigger.from_crontab(value)
+            except ValueError as exc:
+                raise ValueError(f"not a valid crontab expression: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Schedule:
+        if (self.cron is None) == (self.every_minutes is None):
+            raise ValueError("give exactly one of 'cron' or 'every_minutes'")
+        return self
+
+
+class SourceConfig(Strict):
+    enabled: bool = True
+    schedule: Schedule
+    countries: list[str] = Field(default_factory=lambda: ["FIN"], description="ISO alpha-3; ['ALL'] for every")
+    notice_types: list[str] = Field(default_factory=list, description="BT-02 codes; empty for all")
+    overlap_days: int = Field(default=2, ge=0, le=60, description="Re-query window for late publications")
+    start_days_back: int = Field(default=7, ge=1, le=3650, description="First crawl looks back this far")
+    timeout_minutes: int = Field(default=30, ge=1, description="A crawl running longer is killed")
+    download_delay: float | None = Field(default=None, ge=0, description="Seconds between requests")
+
+    @field_validator("countries")
+    @classmethod
+    def _alpha3(cls, values: list[str]) -> list[str]:
+        for v in values:
+            if v != "ALL" and (len(v) != 3 or not v.isupper()):
+                raise ValueError(f"{v!r} is not an ISO 3166 alpha-3 code such as 'FIN' (or 'ALL')")
+        return values
+
+
+class SourcesConfig(Strict):
+    ted: SourceConfig | None = None
+    ted_packages: SourceConfig | None = None
+    hilma: SourceConfig | None = None
+
+
+class HealthConfig(Strict):
+    failures_before_alert: int = Field(default=3, ge=1)
+    quiet_working_days: int = Field(default=1, ge=1, description="Zero notices this many working days")
+    outbox_failure_age_minutes: int = Field(default=60, ge=1)
+
+
+class ServiceConfig(Strict):
+    admins: list[EmailStr] = Field(default_factory=list)
+    timezone: str = "Europe/Helsinki"
+    send_every_minutes: int = Field(default=1, ge=1)
+    health_check: Schedule = Schedule(cron="30 6 * * *")
+    health: HealthConfig = HealthConfig()
+    innovation_goal_percent: float = Field(default=5.0, gt=0, le=100)
+    default_language: Literal["fi", "sv", "en"] = "fi"
