@@ -19,26 +19,44 @@ class Strict(BaseModel):
 
 
 class Schedule(Strict):
-    """Exactly one of ``cron`` (crontab syntax, Europe/Helsinki) or ``every_minutes``."""
+    """Exactly one of ``cron`` (crontab syntax, in the service's time zone), ``every_minutes``
+    or ``every_seconds`` (for tests and demos)."""
 
     cron: str | None = None
     every_minutes: int | None = Field(default=None, ge=1)
+    every_seconds: int | None = Field(default=None, ge=1)
 
     @field_validator("cron")
     @classmethod
     def _valid_cron(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                CronTrigger.from_crontab(value)
-            except ValueError as exc:
-                raise ValueError(f"not a valid crontab expression: {exc}") from None
+        if value is None:
+            return value
+        fields = value.split()
+        # APScheduler numbers weekdays from Monday = 0, crontab from Sunday = 0: "1-5" would
+        # silently mean Tuesday to Saturday. Names are unambiguous, so require them.
+        if len(fields) == 5 and any(ch.isdigit() for ch in fields[4]):
+            raise ValueError(f"write the day of week with names such as 'mon-fri', not {fields[4]!r}")
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f"not a valid crontab expression: {exc}") from None
         return value
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Schedule:
-        if (self.cron is None) == (self.every_minutes is None):
-            raise ValueError("give exactly one of 'cron' or 'every_minutes'")
+        given = [v for v in (self.cron, self.every_minutes, self.every_seconds) if v is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'cron', 'every_minutes' or 'every_seconds'")
         return self
+
+    def trigger(self, timezone: str):  # type: ignore[no-untyped-def]
+        """The APScheduler trigger for this schedule."""
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        if self.cron:
+            return CronTrigger.from_crontab(self.cron, timezone=timezone)
+        seconds = self.every_seconds or (self.every_minutes or 0) * 60
+        return IntervalTrigger(seconds=seconds, timezone=timezone)
 
 
 class SourceConfig(Strict):
@@ -76,6 +94,8 @@ class ServiceConfig(Strict):
     admins: list[EmailStr] = Field(default_factory=list)
     timezone: str = "Europe/Helsinki"
     send_every_minutes: int = Field(default=1, ge=1)
+    send_every_seconds: int | None = Field(default=None, ge=1, description="Overrides minutes; tests")
+    digest_check_minutes: int = Field(default=15, ge=1, description="How often due digests are built")
     health_check: Schedule = Schedule(cron="30 6 * * *")
     health: HealthConfig = HealthConfig()
     innovation_goal_percent: float = Field(default=5.0, gt=0, le=100)

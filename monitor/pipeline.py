@@ -1,0 +1,105 @@
+"""The steps of one TenderWatch cycle, shared by ``run --once``, ``demo`` and the service's jobs.
+
+crawl (child process per source) → process (classify, match, queue) → deliver (send outbox).
+Each step opens its own unit of work, so a failure in one leaves the others' work committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime
+from typing import Any
+
+from db.session import get_sessionmaker, session_scope
+from monitor.appconfig import AppConfig
+from monitor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SOURCES = ("ted", "ted_packages", "hilma")
+
+
+def crawl(
+    settings: Settings,
+    config: AppConfig,
+    source: str,
+    *,
+    overrides: dict[str, Any] | None = None,
+    stop_event: threading.Event | None = None,
+) -> dict[str, Any]:
+    """Run one source's spider in a child process; return its crawl-run figures."""
+    from monitor.crawling import run_source
+
+    started = time.monotonic()
+    result = run_source(settings, config, source, overrides=overrides or {}, stop_event=stop_event)
+    result["seconds"] = round(time.monotonic() - started, 1)
+    return result
+
+
+def process(settings: Settings, config: AppConfig, now: datetime) -> dict[str, Any]:
+    """Classify new notices, then match and queue alerts."""
+    from monitor.alerts.enqueue import enqueue_pending
+    from monitor.classify.service import classify_pending
+
+    with session_scope(settings.db_url) as session:
+        changes = classify_pending(session, config.rules_compiled)
+    with session_scope(settings.db_url) as session:
+        queued = enqueue_pending(session, now)
+    return {"label_changes": len(changes), **_asdict(queued)}
+
+
+def digests(settings: Settings, now: datetime) -> dict[str, Any]:
+    from monitor.alerts.digest import build_due_digests
+
+    with session_scope(settings.db_url) as session:
+        built = build_due_digests(session, now)
+    return {"digests_built": built}
+
+
+def deliver(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
+    from monitor.alerts.sender import send_pending
+
+    stats = send_pending(get_sessionmaker(settings.db_url), settings, now=now)
+    return _asdict(stats)
+
+
+def monthly_reports(settings: Settings, config: AppConfig, now: datetime) -> dict[str, Any]:
+    from monitor.reports.monthly import queue_monthly_reports
+
+    with session_scope(settings.db_url) as session:
+        queued = queue_monthly_reports(session, config, now)
+    return {"report_emails_queued": queued, **deliver(settings, now)}
+
+
+def run_once(
+    settings: Settings,
+    config: AppConfig,
+    sources: list[str] | None = None,
+    *,
+    now: datetime,
+    overrides: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """One full cycle: crawl the enabled (or given) sources, process, build digests, send."""
+    figures: dict[str, Any] = {}
+    for source in sources if sources is not None else enabled_sources(config):
+        figures[f"crawl:{source}"] = crawl(settings, config, source, overrides=(overrides or {}).get(source))
+    figures["process"] = process(settings, config, now)
+    figures["digests"] = digests(settings, now)
+    figures["deliver"] = deliver(settings, now)
+    return figures
+
+
+def enabled_sources(config: AppConfig) -> list[str]:
+    return [s for s in SOURCES if (c := getattr(config.sources, s)) is not None and c.enabled]
+
+
+def _asdict(value: Any) -> dict[str, Any]:
+    import dataclasses
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, dict):
+        return value
+    return {"result": value}

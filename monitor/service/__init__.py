@@ -1,0 +1,1 @@
+"""The background service: APScheduler jobs, leader election, config hot reload and health."""

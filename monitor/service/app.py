@@ -1,0 +1,221 @@
+"""``tenderwatch serve``: APScheduler with a persistent job store, one leader, graceful stop.
+
+Start-up: load the config (an invalid one refuses to start with the ``config check``
+message), apply pending migrations, take the leader lock (or wait as standby), reconcile
+the persisted jobs with the config, run. SIGTERM/SIGINT: stop taking jobs, ask a running
+crawl child to finish, wait for the running job, release the lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
+)
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from db import migrate
+from db.session import get_engine
+from monitor.appconfig import AppConfig, ConfigError
+from monitor.service import jobs
+from monitor.service.confighold import ConfigHolder
+from monitor.service.leader import LeaderLock
+from monitor.settings import Settings
+
+log = logging.getLogger("tenderwatch.service")
+
+# A run missed by up to an hour (service down, machine asleep) still runs once on start;
+# older misses are skipped: the watermark's overlap window recovers their notices anyway.
+MISFIRE_GRACE_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    func: Callable[..., Any]
+    trigger: Any
+    args: tuple[Any, ...] = ()
+
+
+def desired_jobs(config: AppConfig) -> list[JobSpec]:
+    """The schedule the config asks for."""
+    tz = config.service.timezone
+    specs: list[JobSpec] = []
+    for name in ("ted", "ted_packages", "hilma"):
+        source = getattr(config.sources, name)
+        if source is not None and source.enabled:
+            specs.append(JobSpec(f"crawl:{name}", jobs.crawl_job, source.schedule.trigger(tz), (name,)))
+    svc = config.service
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    send_seconds = svc.send_every_seconds or svc.send_every_minutes * 60
+    specs.append(JobSpec("send", jobs.send_job, IntervalTrigger(seconds=send_seconds, timezone=tz)))
+    specs.append(
+        JobSpec("digests", jobs.digest_job, IntervalTrigger(minutes=svc.digest_check_minutes, timezone=tz))
+    )
+    specs.append(JobSpec("health", jobs.health_job, svc.health_check.trigger(tz)))
+    # First working day of the month, mid-morning: APScheduler's "1st mon-fri" cron form.
+    specs.append(
+        JobSpec("report:monthly", jobs.report_job, CronTrigger(day="1st mon,1st tue,1st wed,1st thu,1st fri",
+                                                               hour=9, minute=0, timezone=tz))
+    )
+    return specs
+
+
+class Service:
+    def __init__(self, settings: Settings, *, standby_poll: float = 5.0, tick: float = 2.0) -> None:
+        """Raises :class:`ConfigError` when the config is invalid: the service refuses to start."""
+        self.settings = settings
+        self.stopping = threading.Event()
+        self.standby_poll = standby_poll
+        self.tick = tick
+        self.config = ConfigHolder(
+            settings.config_dir, on_refused=self._config_refused, on_reloaded=self._config_reloaded
+        )
+        self.lock = LeaderLock(settings.db_url, settings.data_dir)
+        self.scheduler: BackgroundScheduler | None = None
+
+    # ------------------------------------------------------------------ life cycle
+    def run(self, *, install_signals: bool = True) -> None:
+        if install_signals:
+            signal.signal(signal.SIGTERM, self._on_signal)
+            signal.signal(signal.SIGINT, self._on_signal)
+        if migrate.pending(self.settings.db_url):
+            log.info("applying pending database migrations")
+            migrate.upgrade(self.settings.db_url)
+        if not self._wait_for_leadership():
+            return
+        jobs.CURRENT = self
+        try:
+            self._start_scheduler()
+            while not self.stopping.wait(self.tick):
+                self.config.current()  # picks up config edits between jobs
+        finally:
+            self._shutdown()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        log.info("received %s: finishing the running job, then stopping", signal.Signals(signum).name)
+        self.stopping.set()
+
+    def _wait_for_leadership(self) -> bool:
+        announced = False
+        while not self.stopping.is_set():
+            if self.lock.acquire():
+                log.info("this instance schedules (%s)", self.lock.describe())
+                return True
+            if not announced:
+                log.warning(
+                    "another `tenderwatch serve` holds the scheduler (%s); waiting as standby",
+                    self.lock.describe(),
+                )
+                announced = True
+            self.stopping.wait(self.standby_poll)
+        return False
+
+    def _start_scheduler(self) -> None:
+        config = self.config.current()
+        self.scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=get_engine(self.settings.db_url))},
+            # Crawls run in child processes, so threads mostly wait; 4 lets a crawl, the
+            # sender and a digest run side by side.
+            executors={"default": ThreadPoolExecutor(4)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
+            timezone=config.service.timezone,
+        )
+        self.scheduler.add_listener(
+            self._job_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
+        )
+        self.scheduler.start(paused=True)
+        self.reconcile(config)
+        self.scheduler.resume()
+        for job in self.scheduler.get_jobs():
+            log.info("scheduled %s next at %s", job.id, job.next_run_time)
+
+    def _shutdown(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=True)  # lets the running job finish or roll back
+        jobs.CURRENT = None
+        self.lock.release()
+        log.info("service stopped")
+
+    # ------------------------------------------------------------------ schedule
+    def reconcile(self, config: AppConfig) -> None:
+        """Make the persisted jobs match the config, keeping the times of unchanged jobs.
+
+        An unchanged job keeps its stored next run time, so a run missed while the service
+        was down fires once on start (coalesced, within the grace time).
+        """
+        assert self.scheduler is not None
+        wanted = {spec.id: spec for spec in desired_jobs(config)}
+        for job in self.scheduler.get_jobs():
+            if job.id not in wanted:
+                log.info("removing job %s (no longer configured)", job.id)
+                job.remove()
+        for spec in wanted.values():
+            job = self.scheduler.get_job(spec.id)
+            if job is None:
+                self.scheduler.add_job(spec.func, spec.trigger, id=spec.id, args=spec.args, name=spec.id)
+            elif str(job.trigger) != str(spec.trigger) or tuple(job.args) != spec.args:
+                log.info("rescheduling %s: %s → %s", spec.id, job.trigger, spec.trigger)
+                self.scheduler.reschedule_job(spec.id, trigger=spec.trigger)
+
+    def _config_reloaded(self, _old: AppConfig, new: AppConfig) -> None:
+        if self.scheduler is not None:
+            self.reconcile(new)
+        from monitor.service import health
+
+        health.config_accepted(self.settings, new)
+
+    def _config_refused(self, error: ConfigError) -> None:
+        from monitor.service import health
+
+        health.config_refused(self.settings, self.config.last_good, error)
+
+    # ------------------------------------------------------------------ logging
+    def _job_event(self, event: JobExecutionEvent) -> None:
+        if event.code == EVENT_JOB_EXECUTED:
+            log.info("job %s ok %s", event.job_id, _figures(event.retval),
+                     extra={"job": event.job_id, "outcome": "ok", "figures": event.retval})
+        elif event.code == EVENT_JOB_ERROR:
+            log.error("job %s failed: %r", event.job_id, event.exception,
+                      exc_info=(type(event.exception), event.exception, event.exception.__traceback__),
+                      extra={"job": event.job_id, "outcome": "error"})
+        elif event.code == EVENT_JOB_MISSED:
+            log.warning("job %s missed its run at %s (past the grace time)", event.job_id,
+                        event.scheduled_run_time, extra={"job": event.job_id, "outcome": "missed"})
+        else:
+            log.warning("job %s still running; this run skipped", event.job_id,
+                        extra={"job": event.job_id, "outcome": "skipped"})
+
+
+def _figures(value: Any) -> str:
+    if not isinstance(value, dict):
+        return "" if value is None else str(value)
+    return " ".join(f"{k}={v}" for k, v in value.items())
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, step: float = 0.1) -> bool:
+    """Poll ``predicate`` until true or ``timeout`` seconds pass (used by tests and the demo)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()

@@ -1,0 +1,219 @@
+"""Health checks that tell admins when something needs a human, once per problem.
+
+A check produces the set of problems that hold *now*; :func:`reconcile` compares it with the
+open rows in ``health_problems``: a new problem opens a row and mails the admins, a problem
+that no longer holds is resolved and mails them once more. Running the check every minute
+or once a night gives the same emails.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.models.health import HealthProblem
+from db.session import session_scope
+from monitor.appconfig import AppConfig, ConfigError
+from monitor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Problem:
+    key: str
+    summary: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------- checks
+def source_problems(session: Session, config: AppConfig, now: datetime) -> list[Problem]:
+    """Failing N runs in a row; or zero notices on recent working days when it usually has some."""
+    from db.models.runs import CrawlRun
+
+    health = config.service.health
+    tz = ZoneInfo(config.service.timezone)
+    problems: list[Problem] = []
+    for name in ("ted", "ted_packages", "hilma"):
+        source = getattr(config.sources, name)
+        if source is None or not source.enabled:
+            continue
+        recent = session.scalars(
+            select(CrawlRun)
+            .where(CrawlRun.source == name, CrawlRun.finished_at.is_not(None))
+            .order_by(CrawlRun.started_at.desc())
+            .limit(health.failures_before_alert)
+        ).all()
+        if len(recent) == health.failures_before_alert and all(r.status != "finished" for r in recent):
+            last = recent[0]
+            problems.append(Problem(
+                f"source-failing:{name}",
+                f"source {name} failed its last {len(recent)} runs (last: {last.status}, {last.close_reason})",
+                {"source": name, "statuses": [r.status for r in recent], "last_errors": last.errors},
+            ))
+            continue
+        quiet = _quiet_problem(session, name, now, tz, health.quiet_working_days)
+        if quiet:
+            problems.append(quiet)
+    return problems
+
+
+def _working_days_back(now: datetime, tz: ZoneInfo, count: int) -> datetime:
+    """Start (local midnight) of the window holding the last ``count`` completed working days."""
+    day = now.astimezone(tz).date()
+    found = 0
+    while found < count:
+        day -= timedelta(days=1)
+        if day.weekday() < 5:
+            found += 1
+    return datetime(day.year, day.month, day.day, tzinfo=tz)
+
+
+def _quiet_problem(session: Session, name: str, now: datetime, tz: ZoneInfo, days: int) -> Problem | None:
+    from db.models.runs import CrawlRun
+
+    window_start = _working_days_back(now, tz, days)
+    baseline_start = _working_days_back(now, tz, days + 20)
+    seen_in = lambda start, end: session.scalar(  # noqa: E731
+        select(func.coalesce(func.sum(CrawlRun.seen), 0)).where(
+            CrawlRun.source == name, CrawlRun.status == "finished",
+            CrawlRun.started_at >= start, CrawlRun.started_at < end,
+        )
+    )
+    runs_in_window = session.scalar(
+        select(func.count()).select_from(CrawlRun).where(
+            CrawlRun.source == name, CrawlRun.status == "finished", CrawlRun.started_at >= window_start
+        )
+    )
+    if not runs_in_window:
+        return None  # nothing ran: the failing check or the schedule is the story, not quietness
+    if seen_in(window_start, now) == 0 and seen_in(baseline_start, window_start) > 0:
+        return Problem(
+            f"source-quiet:{name}",
+            f"source {name} brought no notices on the last {days} working day(s) though it usually does",
+            {"source": name, "since": window_start.isoformat()},
+        )
+    return None
+
+
+def outbox_problems(session: Session, config: AppConfig, now: datetime) -> list[Problem]:
+    from db.models.alerts import OutboxMessage
+
+    age = timedelta(minutes=config.service.health.outbox_failure_age_minutes)
+    old_failed = session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.state == "failed", OutboxMessage.created_at < now - age
+        )
+    )
+    if old_failed:
+        return [Problem("outbox-failures", f"{old_failed} alert email(s) failed and are older than {age}",
+                        {"count": old_failed})]
+    return []
+
+
+def run_checks(settings: Settings, config: AppConfig, now: datetime) -> dict[str, Any]:
+    with session_scope(settings.db_url) as session:
+        problems = source_problems(session, config, now) + outbox_problems(session, config, now)
+        prefixes = ("source-", "outbox-")
+        opened, resolved = reconcile(session, problems, now, scope=prefixes)
+    notify(settings, config, opened, resolved)
+    return {"problems": len(problems), "opened": len(opened), "resolved": len(resolved)}
+
+
+# ---------------------------------------------------------------------------------- bookkeeping
+def reconcile(
+    session: Session, problems: list[Problem], now: datetime, scope: tuple[str, ...]
+) -> tuple[list[HealthProblem], list[HealthProblem]]:
+    """Open rows for new problems, resolve rows (whose key starts with ``scope``) that cleared."""
+    open_rows = {
+        row.key: row
+        for row in session.scalars(select(HealthProblem).where(HealthProblem.resolved_at.is_(None)))
+        if row.key.startswith(scope)
+    }
+    current = {p.key: p for p in problems}
+    opened = []
+    for key, problem in current.items():
+        if key not in open_rows:
+            row = HealthProblem(key=key, summary=problem.summary, details=problem.details, opened_at=now)
+            session.add(row)
+            opened.append(row)
+    resolved = []
+    for key, row in open_rows.items():
+        if key not in current:
+            row.resolved_at = now
+            resolved.append(row)
+    session.flush()
+    return opened, resolved
+
+
+def notify(settings: Settings, config: AppConfig, opened: list[HealthProblem],
+           resolved: list[HealthProblem]) -> None:
+    """Mail the admins about each newly opened and each resolved problem, and mark it mailed."""
+    from monitor.service.adminmail import send_admin_mail
+
+    if not (opened or resolved):
+        return
+    for row in opened:
+        log.warning("health problem: %s", row.summary, extra={"problem": row.key})
+    for row in resolved:
+        log.info("health problem resolved: %s", row.summary, extra={"problem": row.key})
+    with session_scope(settings.db_url) as session:
+        for row, kind in [(r, "open") for r in opened] + [(r, "resolved") for r in resolved]:
+            fresh = session.get(HealthProblem, row.id)
+            if fresh is None:
+                continue
+            flag = "notified_open" if kind == "open" else "notified_resolved"
+            if getattr(fresh, flag):
+                continue
+            subject = (f"[TenderWatch] problem: {fresh.summary}" if kind == "open"
+                       else f"[TenderWatch] resolved: {fresh.summary}")
+            body = _body(fresh, kind)
+            if send_admin_mail(settings, list(config.service.admins), subject, body, key=f"{fresh.id}-{kind}"):
+                setattr(fresh, flag, True)
+
+
+def _body(row: HealthProblem, kind: str) -> str:
+    lines = [row.summary, "", f"opened: {row.opened_at:%Y-%m-%d %H:%M} UTC"]
+    if kind == "resolved" and row.resolved_at:
+        lines.append(f"resolved: {row.resolved_at:%Y-%m-%d %H:%M} UTC")
+    if row.details:
+        lines += ["", "details:"] + [f"  {k}: {v}" for k, v in row.details.items()]
+    lines += ["", "`tenderwatch status` shows every source's runs and the outbox."]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------- config
+def config_refused(settings: Settings, running: AppConfig, error: ConfigError) -> None:
+    """A bad config edit: one email per distinct bad edit; the last good config keeps running."""
+    from datetime import UTC
+
+    now = datetime.now(UTC)
+    report = error.report()
+    key = "config-refused"
+    with session_scope(settings.db_url) as session:
+        row = session.scalar(select(HealthProblem).where(HealthProblem.key == key,
+                                                         HealthProblem.resolved_at.is_(None)))
+        if row is not None and row.details.get("report") == report:
+            return
+        if row is not None:
+            row.resolved_at = now  # superseded by a different bad edit
+            row.notified_resolved = True
+        session.flush()
+        summary = f"config edit refused; still running version {running.version}"
+        opened = HealthProblem(key=key, summary=summary, details={"report": report}, opened_at=now)
+        session.add(opened)
+    notify(settings, running, [opened], [])
+
+
+def config_accepted(settings: Settings, config: AppConfig) -> None:
+    from datetime import UTC
+
+    with session_scope(settings.db_url) as session:
+        _, resolved = reconcile(session, [], datetime.now(UTC), scope=("config-",))
+    notify(settings, config, [], resolved)

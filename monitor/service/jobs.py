@@ -1,0 +1,83 @@
+"""The service's jobs. Module-level functions, so APScheduler's persistent job store can name them.
+
+Each job reads the running :class:`~monitor.service.app.Service` from :data:`CURRENT` (set
+when the service starts) and returns a dict of figures, which the job listener logs as one
+line per run.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from monitor.service.app import Service
+
+log = logging.getLogger(__name__)
+
+CURRENT: Service | None = None
+"""The service whose scheduler runs these jobs (one per process)."""
+
+# Processing after two crawls that end together must not run twice at once: classification
+# and matching would race for the same new notices. Crawls themselves may overlap.
+_process_lock = threading.Lock()
+
+
+def _service() -> Service:
+    if CURRENT is None:
+        raise RuntimeError("no service is running in this process")
+    return CURRENT
+
+
+def crawl_job(source: str) -> dict[str, Any]:
+    """Crawl one source in a child process, then process what it brought."""
+    from monitor import pipeline
+
+    svc = _service()
+    config = svc.config.current()
+    result = pipeline.crawl(svc.settings, config, source, stop_event=svc.stopping)
+    figures: dict[str, Any] = {"source": source, **result}
+    if not svc.stopping.is_set():
+        figures["process"] = process_job()
+    return figures
+
+
+def process_job() -> dict[str, Any]:
+    """Classify new notices, match them to subscriptions, queue alerts."""
+    from monitor import pipeline
+
+    svc = _service()
+    with _process_lock:
+        return pipeline.process(svc.settings, svc.config.current(), now=datetime.now(UTC))
+
+
+def send_job() -> dict[str, Any]:
+    """Send what the outbox holds (any instance may; rows are claimed one by one)."""
+    from monitor import pipeline
+
+    svc = _service()
+    return pipeline.deliver(svc.settings, now=datetime.now(UTC))
+
+
+def digest_job() -> dict[str, Any]:
+    from monitor import pipeline
+
+    svc = _service()
+    return pipeline.digests(svc.settings, now=datetime.now(UTC))
+
+
+def health_job() -> dict[str, Any]:
+    from monitor.service import health
+
+    svc = _service()
+    return health.run_checks(svc.settings, svc.config.current(), now=datetime.now(UTC))
+
+
+def report_job() -> dict[str, Any]:
+    """Monthly branch reports (first working day of the month)."""
+    from monitor import pipeline
+
+    svc = _service()
+    return pipeline.monthly_reports(svc.settings, svc.config.current(), now=datetime.now(UTC))
