@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy import Text  # noqa: F401  (Alembic renders JSONB(astext_type=Text()) unqualified)
 
 import db.base
 ${imports if imports else ""}

@@ -4,5 +4,15 @@ One module per area; each area's owner adds its import line below.
 """
 
 from db.base import Base
+from db.models.notices import (  # noqa: F401
+    Notice,
+    NoticeConflict,
+    NoticeDiff,
+    NoticeSource,
+    Procedure,
+    ProcedureEvent,
+    RawDocument,
+)
+from db.models.runs import CrawlRun, SourceWatermark  # noqa: F401
 
 __all__ = ["Base"]
