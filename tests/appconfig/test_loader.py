@@ -1,0 +1,119 @@
+"""Config validation: every mistake reported with file, line and what was expected."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from monitor.appconfig import ConfigError, load_config, load_file
+from monitor.appconfig.models import ServiceConfig, SourcesConfig
+from monitor.cli import cli
+
+REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
+
+
+def _problems(path: Path, model: type, text: str) -> list[str]:
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_file(path, model)
+    return [str(p) for p in info.value.problems]
+
+
+def test_unknown_key_is_reported_with_its_line(tmp_path: Path) -> None:
+    problems = _problems(tmp_path / "sources.yaml", SourcesConfig, (
+        "ted:\n"
+        "  schedule:\n"
+        "    cron: '0 * * * mon-fri'\n"
+        "  countrys: [FIN]\n"
+    ))
+    assert problems == [f"{tmp_path / 'sources.yaml'}:4: ted.countrys: unknown key 'countrys'"]
+
+
+def test_wrong_type_names_what_was_expected(tmp_path: Path) -> None:
+    (problem,) = _problems(tmp_path / "sources.yaml", SourcesConfig, (
+        "hilma:\n"
+        "  schedule: {every_minutes: 15}\n"
+        "  overlap_days: two\n"
+    ))
+    assert ":3: hilma.overlap_days:" in problem
+    assert "valid integer" in problem and "'two'" in problem
+
+
+def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
+    (problem,) = _problems(tmp_path / "service.yaml", ServiceConfig, "admins:\n  - a@example.org\n timezone: [\n")
+    assert "YAML syntax error" in problem
+    assert f"{tmp_path / 'service.yaml'}:3" in problem
+
+
+def test_duplicate_key_is_an_error_not_a_silent_override(tmp_path: Path) -> None:
+    (problem,) = _problems(tmp_path / "service.yaml", ServiceConfig, (
+        "send_every_minutes: 1\n"
+        "timezone: Europe/Helsinki\n"
+        "send_every_minutes: 5\n"
+    ))
+    assert ":3:" in problem and "duplicate key 'send_every_minutes'" in problem
+
+
+def test_numeric_weekday_in_cron_is_refused(tmp_path: Path) -> None:
+    (problem,) = _problems(tmp_path / "sources.yaml", SourcesConfig, (
+        "ted:\n  schedule:\n    cron: '0 * * * 1-5'\n"
+    ))
+    assert ":3: ted.schedule.cron:" in problem and "mon-fri" in problem
+
+
+def test_schedule_needs_exactly_one_form(tmp_path: Path) -> None:
+    (problem,) = _problems(tmp_path / "sources.yaml", SourcesConfig, (
+        "ted:\n  schedule:\n    cron: '0 * * * *'\n    every_minutes: 5\n"
+    ))
+    assert ":2: ted.schedule:" in problem and "exactly one" in problem
+
+
+def test_the_shipped_config_is_valid() -> None:
+    cfg = load_config(REPO_CONFIG)
+    assert {"sources.yaml", "service.yaml", "innovation.yaml", "branches.yaml"} <= set(cfg.files)
+    assert len(cfg.version) == 12
+
+
+@pytest.fixture
+def broken_config(tmp_path: Path) -> Path:
+    """The shipped config with three deliberate mistakes in two files."""
+    directory = tmp_path / "config"
+    shutil.copytree(REPO_CONFIG, directory)
+    service = directory / "service.yaml"
+    service.write_text(service.read_text().replace("send_every_minutes: 1", "send_every_minutes: often")
+                       .replace("timezone: Europe/Helsinki", "timezone: Europe/Helsinki\nadmin: x@example.org"))
+    sources = directory / "sources.yaml"
+    sources.write_text(sources.read_text() + "\nbogus_source:\n  enabled: true\n")
+    return directory
+
+
+def test_config_check_reports_three_mistakes_and_exits_nonzero(broken_config: Path) -> None:
+    result = CliRunner().invoke(cli, ["config", "check", "--dir", str(broken_config)])
+    assert result.exit_code == 1
+    out = result.output
+    assert "3 problems in the configuration" in out
+    service_lines = broken_config / "service.yaml"
+    text = service_lines.read_text().splitlines()
+    often_line = next(i for i, line in enumerate(text, 1) if "often" in line)
+    admin_line = next(i for i, line in enumerate(text, 1) if line.startswith("admin:"))
+    assert f"service.yaml:{often_line}: send_every_minutes:" in out
+    assert f"service.yaml:{admin_line}: admin: unknown key 'admin'" in out
+    bogus_line = next(i for i, line in enumerate((broken_config / "sources.yaml").read_text().splitlines(), 1)
+                      if line.startswith("bogus_source"))
+    assert f"sources.yaml:{bogus_line}: bogus_source: unknown key 'bogus_source'" in out
+
+
+def test_service_refuses_to_start_with_the_same_message(broken_config: Path, settings_env: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitor.settings import get_settings
+
+    monkeypatch.setenv("TENDERWATCH_CONFIG_DIR", str(broken_config))
+    get_settings.cache_clear()
+    check = CliRunner().invoke(cli, ["config", "check"])
+    serve = CliRunner().invoke(cli, ["serve"])
+    assert serve.exit_code == 1
+    assert check.output.strip() in serve.output
+    assert "refusing to start" in serve.output
