@@ -1,0 +1,263 @@
+"""Schema of ``config/innovation.yaml`` and its compiled, ready-to-run form :class:`Rules`.
+
+The admins own the rules; the schema makes a bad edit fail loudly with file and line
+(unknown key, bad regex, weight that is not a number, duplicate id, a veto for a signal that
+does not exist) instead of silently changing who gets alerted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from monitor.appconfig.models import Strict
+from monitor.textmatch import KeywordMatcher, Term
+from monitor.textmatch.morphology import ISO1_TO_3
+
+LangKey = Literal["fi", "sv", "en"]
+TEXT_FIELDS = (
+    "title",
+    "description",
+    "additional_info",
+    "lot_title",
+    "lot_description",
+    "lot_additional_info",
+)
+FIELD_RE = re.compile(r"^(BT-\d+[a-z]?|OPP-\d+|CPV|[a-z]+:[A-Za-z0-9_.-]+)$")
+
+
+def _check_regexes(values: list[str]) -> list[str]:
+    for rx in values:
+        try:
+            re.compile(rx)
+        except re.error as exc:
+            raise ValueError(f"bad regular expression {rx!r}: {exc}") from None
+    return values
+
+
+def _line_note(info: ValidationInfo, path: tuple[Any, ...]) -> str:
+    lines = (info.context or {}).get("lines") or {}
+    line = lines.get(path)
+    return f" (line {line})" if line else ""
+
+
+class LanguageTerms(Strict):
+    """One concept's words in one language."""
+
+    lemma: list[str] = Field(default_factory=list, description="Base forms or phrases; never lemmatised")
+    stems: list[str] = Field(
+        default_factory=list, description="Surface prefixes; spaces = consecutive tokens"
+    )
+    regex: list[str] = Field(default_factory=list, description="Case-insensitive regexes")
+    compound: bool = False
+
+    @field_validator("regex")
+    @classmethod
+    def _valid_regexes(cls, values: list[str]) -> list[str]:
+        return _check_regexes(values)
+
+    @field_validator("stems")
+    @classmethod
+    def _stems_long_enough(cls, values: list[str]) -> list[str]:
+        for stem in values:
+            if any(len(part) < 4 for part in stem.split()):
+                raise ValueError(f"stem {stem!r} is shorter than 4 letters and would match far too much")
+        return values
+
+
+class KeywordRule(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    weight: float
+    description: str = ""
+    negation: Literal["drop", "ignore"] = "drop"
+    fi: LanguageTerms | None = None
+    sv: LanguageTerms | None = None
+    en: LanguageTerms | None = None
+
+
+class StructuredRule(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    field: str = Field(
+        description="BT-xxx, OPP-070 (subtype), CPV, or source:key such as hilma:innovationConsidered"
+    )
+    equals: list[str] = Field(default_factory=list)
+    prefix: list[str] = Field(default_factory=list, description="Code prefixes (CPV)")
+    weight: float
+    description: str = ""
+
+    @field_validator("equals", "prefix", mode="before")
+    @classmethod
+    def _as_strings(cls, values: Any) -> Any:
+        if isinstance(values, list):  # YAML turns `true` and `23` into bool/int; codes are strings
+            return [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
+        return values
+
+    @field_validator("field")
+    @classmethod
+    def _known_field(cls, value: str) -> str:
+        if not FIELD_RE.match(value):
+            raise ValueError(f"field {value!r} is not BT-nnn, OPP-nnn, CPV or source:key")
+        return value
+
+    @model_validator(mode="after")
+    def _one_test(self) -> StructuredRule:
+        if bool(self.equals) == bool(self.prefix):
+            raise ValueError("give exactly one of 'equals' or 'prefix'")
+        return self
+
+
+class Thresholds(Strict):
+    innovative: float = Field(gt=0)
+    possible: float = Field(gt=0)
+    max_text_score: float = Field(default=10.0, gt=0, description="Cap: many weak words cannot outweigh")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Thresholds:
+        if self.possible >= self.innovative:
+            raise ValueError("'possible' must be below 'innovative'")
+        return self
+
+
+class NegationWindow(Strict):
+    before: int = Field(default=5, ge=0, le=20)
+    after: int = Field(default=3, ge=0, le=20)
+
+
+class Matching(Strict):
+    min_compound_len: int = Field(default=5, ge=3)
+    negation_window: NegationWindow = NegationWindow()
+    compound_heads: dict[LangKey, list[str]] = Field(default_factory=dict)
+
+
+class Exclusions(Strict):
+    spans: dict[str, list[str]] = Field(default_factory=dict)
+    vetoes: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("spans", "vetoes")
+    @classmethod
+    def _regexes(cls, groups: dict[str, list[str]]) -> dict[str, list[str]]:
+        for rxs in groups.values():
+            _check_regexes(rxs)
+        return groups
+
+
+class RulesConfig(Strict):
+    """The whole ``innovation.yaml``."""
+
+    version: int = 1
+    description: str = ""
+    matching: Matching = Matching()
+    field_multipliers: dict[str, float] = Field(default_factory=dict)
+    thresholds: Thresholds
+    negation_cues: dict[LangKey, list[str]] = Field(default_factory=dict)
+    structured: list[StructuredRule] = Field(default_factory=list)
+    keywords: list[KeywordRule] = Field(default_factory=list)
+    exclusions: Exclusions = Exclusions()
+
+    @field_validator("field_multipliers")
+    @classmethod
+    def _fields(cls, value: dict[str, float]) -> dict[str, float]:
+        for name in value:
+            if name not in TEXT_FIELDS:
+                raise ValueError(f"unknown text field {name!r}; expected one of {', '.join(TEXT_FIELDS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_ids_and_vetoes(self, info: ValidationInfo) -> RulesConfig:
+        seen: dict[str, str] = {}
+        problems = []
+        for section, rules in (("structured", self.structured), ("keywords", self.keywords)):
+            for i, rule in enumerate(rules):
+                where = f"{section}[{i}]{_line_note(info, (section, i))}"
+                if rule.id in seen:
+                    problems.append(f"duplicate id {rule.id!r} at {where}; first used at {seen[rule.id]}")
+                else:
+                    seen[rule.id] = where
+        for signal in self.exclusions.vetoes:
+            if signal not in seen:
+                problems.append(f"exclusions.vetoes names {signal!r}, which is no keyword or structured id")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Validated, compiled rules. ``version`` is a hash of the rules' content, not of the file:
+    editing a comment does not re-classify anything."""
+
+    config: RulesConfig
+    version: str
+    matcher: KeywordMatcher
+    weights: dict[str, float]
+    structured_vetoes: dict[str, list[re.Pattern[str]]]
+    path: Path | None = None
+
+    @classmethod
+    def from_config(cls, config: RulesConfig, path: Path | None = None) -> Rules:
+        canonical = json.dumps(config.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        version = hashlib.sha256(canonical.encode()).hexdigest()[:12]
+        vetoes = config.exclusions.vetoes
+        terms = []
+        for rule in config.keywords:
+            for key in ("fi", "sv", "en"):
+                lt: LanguageTerms | None = getattr(rule, key)
+                if lt is None:
+                    continue
+                terms.append(
+                    Term(
+                        id=rule.id,
+                        lang=ISO1_TO_3[key],
+                        lemma=tuple(lt.lemma),
+                        stems=tuple(lt.stems),
+                        regex=tuple(lt.regex),
+                        compound=lt.compound,
+                        negation=rule.negation,
+                        vetoes=tuple(vetoes.get(rule.id, ())),
+                    )
+                )
+        m = config.matching
+        matcher = KeywordMatcher(
+            terms,
+            exclusions=config.exclusions.spans,
+            negation_cues={ISO1_TO_3[k]: v for k, v in config.negation_cues.items()},
+            negation_window=(m.negation_window.before, m.negation_window.after),
+            compound_heads={ISO1_TO_3[k]: v for k, v in m.compound_heads.items()},
+            min_compound_len=m.min_compound_len,
+        )
+        weights = {r.id: r.weight for r in config.keywords}
+        structured_ids = {r.id for r in config.structured}
+        structured_vetoes = {
+            sid: [re.compile(rx, re.IGNORECASE) for rx in rxs]
+            for sid, rxs in vetoes.items()
+            if sid in structured_ids
+        }
+        return cls(config, version, matcher, weights, structured_vetoes, path)
+
+
+DEFAULT_RULES_PATH = Path(__file__).resolve().parents[2] / "config" / "innovation.yaml"
+
+
+def load_rules(path: Path | str | None = None) -> Rules:
+    """Load, validate and compile a rules file; raises ``monitor.appconfig.ConfigError`` with lines.
+
+    ``None`` means ``innovation.yaml`` in the configured config directory.
+    """
+    from monitor.appconfig import load_file
+
+    if path is None:
+        from monitor.settings import get_settings
+
+        path = get_settings().config_dir / "innovation.yaml"
+        if not path.exists():
+            path = DEFAULT_RULES_PATH
+    path = Path(path)
+    config = load_file(path, RulesConfig)
+    assert isinstance(config, RulesConfig)
+    return Rules.from_config(config, path)

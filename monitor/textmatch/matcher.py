@@ -1,0 +1,386 @@
+"""A fi/sv/en keyword matcher that understands inflection, compounds, exclusions and negation.
+
+Used by the innovation classifier and by subscription matching (subscribers' keywords), so it
+knows nothing of weights or labels: it reports *where* each term matched and *how*, and which
+matches it dropped and why.
+
+How a term matches (per language; text is matched only against terms of its own language):
+
+- ``lemma`` phrases: a run of consecutive tokens where each keyword word is among that
+  token's forms (surface or lemma, see :mod:`morphology`).
+- ``stems``: prefixes of the lower-cased surface ("innovaatiokumppanuu" catches every case
+  form); a stem with spaces is a run of token prefixes ("kilpailulli neuvottelumenettel").
+- ``regex``: searched in the text (case-insensitive) after exclusions are blanked out.
+- ``compound``: a single-word keyword also matches inside a compound. As the head (last part:
+  tekoälypilotti) it is a full match; as a modifier (pilottilupa) it is a partial match
+  (``factor`` 0.5) unless the rest is a project-like head (pilottihanke).
+
+Exclusion spans (organisation names, boilerplate) are blanked out before anything else and
+reported. A hit with a negation cue in the same clause (within a token window) is dropped,
+as is a hit whose clause matches one of the term's veto regexes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+
+from monitor.textmatch import morphology
+from monitor.textmatch.tokens import Tokens, lower_same_length, normalise, phrase_words, snippet, tokenise
+
+FULL = 1.0
+MODIFIER = 0.5
+_SENTENCE_END = re.compile(r"[.!?;]\s|\n")
+
+
+@dataclass(frozen=True)
+class Term:
+    """One concept in one language. ``id`` is what a hit reports (e.g. a signal id or a keyword)."""
+
+    id: str
+    lang: str
+    lemma: tuple[str, ...] = ()
+    stems: tuple[str, ...] = ()
+    regex: tuple[str, ...] = ()
+    compound: bool = False
+    negation: str = "drop"
+    """``drop``: a negated hit is dropped; ``ignore``: the phrase is negative by construction."""
+    vetoes: tuple[str, ...] = ()
+    """Regexes: a hit whose clause matches one is dropped."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    term_id: str
+    lang: str
+    field: str
+    matched: str
+    """The matched text as written (original case)."""
+    snippet: str
+    start: int
+    end: int
+    how: str
+    """lemma, stem, regex, compound-head, compound-modifier, compound-modifier+head."""
+    factor: float = FULL
+    """1.0 for a full match, 0.5 for a compound modifier."""
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Dropped:
+    hit: Hit
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Excluded:
+    rule: str
+    field: str
+    lang: str
+    text: str
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass
+class Matches:
+    hits: list[Hit] = field(default_factory=list)
+    dropped: list[Dropped] = field(default_factory=list)
+    excluded: list[Excluded] = field(default_factory=list)
+
+
+@dataclass
+class _Compiled:
+    """Per-language indexes, so matching costs O(tokens), not O(tokens × keywords)."""
+
+    single: dict[str, list[int]] = field(default_factory=dict)  # form → term indexes
+    phrases: dict[str, list[tuple[int, tuple[str, ...]]]] = field(default_factory=dict)  # first word → …
+    stems: dict[str, list[int]] = field(default_factory=dict)  # single-word stem → terms
+    stem_phrases: dict[str, list[tuple[int, tuple[str, ...]]]] = field(default_factory=dict)
+    compound_words: dict[str, list[int]] = field(default_factory=dict)  # compound-enabled words
+    compound_stems: set[str] = field(default_factory=set)
+    stem_lengths: list[int] = field(default_factory=list)
+    regexes: list[tuple[int, re.Pattern[str]]] = field(default_factory=list)
+    negation: frozenset[str] = frozenset()
+    negation_phrases: list[tuple[str, ...]] = field(default_factory=list)
+    analysis: dict[str, tuple[tuple[str, ...], tuple[tuple[int, str, float], ...]]] = field(
+        default_factory=dict
+    )
+
+
+class KeywordMatcher:
+    """Build once (rules load, subscription load), call :meth:`match` / :meth:`find` per notice."""
+
+    def __init__(
+        self,
+        terms: Iterable[Term],
+        exclusions: Mapping[str, Sequence[str]] | Sequence[str] = (),
+        negation_cues: Mapping[str, Sequence[str]] | None = None,
+        negation_window: tuple[int, int] = (5, 3),
+        compound_heads: Mapping[str, Sequence[str]] | None = None,
+        min_compound_len: int = 5,
+    ) -> None:
+        self.terms: list[Term] = list(terms)
+        if isinstance(exclusions, Mapping):
+            items = [(name, rx) for name, rxs in exclusions.items() for rx in rxs]
+        else:
+            items = [(rx, rx) for rx in exclusions]
+        self._exclusions = [(name, re.compile(rx, re.IGNORECASE)) for name, rx in items]
+        self._window = negation_window
+        self._min_compound = min_compound_len
+        self._heads = {
+            lang: tuple(lower_same_length(h) for h in hs) for lang, hs in (compound_heads or {}).items()
+        }
+        self._vetoes = [tuple(re.compile(v, re.IGNORECASE) for v in t.vetoes) for t in self.terms]
+        self._lang: dict[str, _Compiled] = {}
+        for i, term in enumerate(self.terms):
+            self._index(i, term)
+        for lang, cues in (negation_cues or {}).items():
+            c = self._compiled(lang)
+            words = [phrase_words(cue) for cue in cues]
+            c.negation = frozenset(w[0] for w in words if len(w) == 1)
+            c.negation_phrases = [w for w in words if len(w) > 1]
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_terms(
+        cls,
+        terms_by_lang: Mapping[str, Iterable[str]],
+        exclusions: Sequence[str] = (),
+        **options: object,
+    ) -> KeywordMatcher:
+        """A matcher from plain strings per language (ISO 639-3 or 639-1 keys).
+
+        ``"tekoäly"`` is a base form (also matched inside compounds); ``"innovaatiokumppanuu*"``
+        a prefix; ``"/\\bPCP\\b/"`` a regex; ``"market dialogue"`` a phrase. Each hit's
+        ``term_id`` is the string as given. ``options`` go to the constructor.
+        """
+        terms = []
+        for lang, strings in terms_by_lang.items():
+            code = morphology.ISO1_TO_3.get(lang, lang)
+            for s in strings:
+                s = s.strip()
+                if len(s) > 2 and s.startswith("/") and s.endswith("/"):
+                    terms.append(Term(id=s, lang=code, regex=(s[1:-1],)))
+                elif s.endswith("*"):
+                    terms.append(Term(id=s, lang=code, stems=(s[:-1],), compound=True))
+                else:
+                    terms.append(Term(id=s, lang=code, lemma=(s,), compound=True))
+        return cls(terms, exclusions, **options)  # type: ignore[arg-type]
+
+    def _compiled(self, lang: str) -> _Compiled:
+        if lang not in self._lang:
+            self._lang[lang] = _Compiled()
+        return self._lang[lang]
+
+    def _index(self, i: int, term: Term) -> None:
+        c = self._compiled(term.lang)
+        for phrase in term.lemma:
+            words = phrase_words(phrase)
+            if not words:
+                continue
+            if len(words) == 1:
+                c.single.setdefault(words[0], []).append(i)
+                if term.compound and len(words[0]) >= self._min_compound:
+                    c.compound_words.setdefault(words[0], []).append(i)
+            else:
+                c.phrases.setdefault(words[0], []).append((i, words[1:]))
+        for stem in term.stems:
+            words = tuple(lower_same_length(normalise(stem)).split())
+            if not words:
+                continue
+            if len(words) == 1:
+                c.stems.setdefault(words[0], []).append(i)
+                if term.compound:
+                    c.compound_stems.add(words[0])
+            else:
+                c.stem_phrases.setdefault(words[0], []).append((i, words[1:]))
+            for w in words[:1]:
+                if len(w) not in c.stem_lengths:
+                    c.stem_lengths.append(len(w))
+        for rx in term.regex:
+            c.regexes.append((i, re.compile(rx, re.IGNORECASE)))
+
+    # ------------------------------------------------------------------ matching
+    def find(self, texts: Mapping[str, str], field: str = "text") -> list[Hit]:
+        """Accepted hits in ``texts`` (language → text); exclusions, negation and vetoes applied."""
+        return self.match([(field, lang, text) for lang, text in texts.items()]).hits
+
+    def match(self, fields: Iterable[tuple[str, str, str]]) -> Matches:
+        """Match every ``(field name, language, text)``; report hits, dropped hits and exclusions."""
+        out = Matches()
+        for field_name, lang, text in fields:
+            if text:
+                self._match_one(field_name, morphology.ISO1_TO_3.get(lang, lang), text, out)
+        return out
+
+    def _match_one(self, field_name: str, lang: str, raw: str, out: Matches) -> None:
+        c = self._lang.get(lang)
+        orig = normalise(raw)
+        low = lower_same_length(orig)
+        masked = orig  # the original case, exclusions blanked: regexes may be case-sensitive, (?-i:PIN)
+        if self._exclusions:
+            spans: list[tuple[int, int]] = []
+            for name, rx in self._exclusions:
+                for m in rx.finditer(low):
+                    if m.end() > m.start() and not any(a <= m.start() and m.end() <= b for a, b in spans):
+                        spans.append((m.start(), m.end()))
+                        out.excluded.append(Excluded(name, field_name, lang, orig[m.start() : m.end()]))
+            if spans:
+                low = _blank(low, spans)
+                masked = _blank(orig, spans)
+        if c is None:
+            return
+        toks = tokenise(low)
+        morph = morphology.get(lang)
+        analyse = self._analyser(c, morph)
+        candidates: list[tuple[int, int, int, str, float]] = []  # term, first token, last token, how, factor
+        surfaces = toks.surfaces
+        n = len(surfaces)
+        analyses = [analyse(s) for s in surfaces]
+        for k in range(n):
+            forms, singles = analyses[k]
+            for term_i, how, factor in singles:
+                candidates.append((term_i, k, k, how, factor))
+            for form in forms:
+                for term_i, rest in c.phrases.get(form, ()):
+                    if k + len(rest) < n and all(rest[j] in analyses[k + 1 + j][0] for j in range(len(rest))):
+                        candidates.append((term_i, k, k + len(rest), "lemma", FULL))
+            if c.stem_phrases:
+                s = surfaces[k]
+                for length in c.stem_lengths:
+                    for term_i, rest in c.stem_phrases.get(s[:length], ()):
+                        if k + len(rest) < n and all(
+                            surfaces[k + 1 + j].startswith(rest[j]) for j in range(len(rest))
+                        ):
+                            candidates.append((term_i, k, k + len(rest), "stem", FULL))
+        for term_i, rx in c.regexes:
+            for m in rx.finditer(masked):
+                a = bisect.bisect_right(toks.ends, m.start())  # first token ending after the start
+                b = bisect.bisect_left(toks.starts, m.end()) - 1  # last token starting before the end
+                if m.end() > m.start() and a <= b:
+                    candidates.append((term_i, a, b, "regex", FULL))
+        seen: set[tuple[int, int, int]] = set()
+        for term_i, a, b, how, factor in candidates:
+            key = (term_i, a, b)
+            if key in seen:
+                continue
+            seen.add(key)
+            term = self.terms[term_i]
+            start, end = toks.starts[a], toks.ends[b]
+            hit = Hit(
+                term.id, lang, field_name, orig[start:end], snippet(orig, start, end), start, end, how, factor
+            )
+            why = self._veto(term_i, toks, a) or (
+                self._negated(c, toks, a, b) if term.negation == "drop" else None
+            )
+            if why:
+                out.dropped.append(Dropped(hit, why))
+            else:
+                out.hits.append(hit)
+
+    def _analyser(self, c: _Compiled, morph: morphology.Morphology):  # type: ignore[no-untyped-def]
+        cache = c.analysis
+
+        def analyse(surface: str) -> tuple[tuple[str, ...], tuple[tuple[int, str, float], ...]]:
+            got = cache.get(surface)
+            if got is None:
+                forms = morph.forms(surface)
+                got = (forms, self._single_hits(c, morph.lang, surface, forms))
+                if len(cache) > 500_000:
+                    cache.clear()
+                cache[surface] = got
+            return got
+
+        return analyse
+
+    def _single_hits(
+        self, c: _Compiled, lang: str, surface: str, forms: tuple[str, ...]
+    ) -> tuple[tuple[int, str, float], ...]:
+        """Single-token matches of one token: lemma, stem, compound head or modifier."""
+        best: dict[int, tuple[str, float]] = {}
+
+        def add(term_i: int, how: str, factor: float) -> None:
+            if term_i not in best or best[term_i][1] < factor:
+                best[term_i] = (how, factor)
+
+        for form in forms:
+            for term_i in c.single.get(form, ()):
+                add(term_i, "lemma", FULL)
+        for length in c.stem_lengths:
+            for term_i in c.stems.get(surface[:length], ()):
+                add(term_i, "stem", FULL)
+        if c.compound_stems:  # a stem inside a compound: sote-innovaatiokumppanuuden
+            for stem in c.compound_stems:
+                pos = surface.find(stem, 2)
+                if pos > 1:
+                    for term_i in c.stems[stem]:
+                        add(term_i, "compound-stem", FULL)
+        if c.compound_words:
+            mn = self._min_compound
+            heads = self._heads.get(lang, ())
+            for form in forms:
+                for i in range(2, len(form) - mn + 1):  # keyword as the head: tekoäly|pilotti
+                    for term_i in c.compound_words.get(form[i:], ()):
+                        add(term_i, "compound-head", FULL)
+                for j in range(mn, len(form) - 2):  # keyword as the modifier: pilotti|lupa
+                    ids = c.compound_words.get(form[:j])
+                    if ids:
+                        rest = form[j:].lstrip("-")
+                        project = any(rest.startswith(h) for h in heads)
+                        for term_i in ids:
+                            if project:
+                                add(term_i, "compound-modifier+head", FULL)
+                            else:
+                                add(term_i, "compound-modifier", MODIFIER)
+        return tuple((t, how, f) for t, (how, f) in best.items())
+
+    def _veto(self, term_i: int, toks: Tokens, a: int) -> str | None:
+        """A veto regex matching in the hit's sentence (not just clause: "Variants: no") drops it."""
+        vetoes = self._vetoes[term_i]
+        if not vetoes:
+            return None
+        text = toks.text
+        start = toks.starts[a]
+        begin = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+        after = _SENTENCE_END.search(text, start)
+        sentence = text[begin : after.start() if after else len(text)]
+        for rx in vetoes:
+            m = rx.search(sentence)
+            if m:
+                return f"vetoed: {m.group()!r} matches veto {rx.pattern!r}"
+        return None
+
+    def _negated(self, c: _Compiled, toks: Tokens, a: int, b: int) -> str | None:
+        if not c.negation and not c.negation_phrases:
+            return None
+        surfaces = toks.surfaces
+        clauses = toks.clauses
+        before, after = self._window
+        clause = clauses[a]
+        lo = a
+        while lo > 0 and a - lo < before and clauses[lo - 1] == clause:
+            lo -= 1
+        hi = b
+        while hi + 1 < len(surfaces) and hi - b < after and clauses[hi + 1] == clause:
+            hi += 1
+        for k in [*range(lo, a), *range(b + 1, hi + 1)]:
+            if surfaces[k] in c.negation:
+                return f"negated by {surfaces[k]!r} in the same clause"
+            for phrase in c.negation_phrases:
+                if tuple(surfaces[k : k + len(phrase)]) == phrase:
+                    return f"negated by {' '.join(phrase)!r} in the same clause"
+        return None
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    """Replace each span with spaces, keeping every offset."""
+    chars = list(text)
+    for a, b in spans:
+        chars[a:b] = " " * (b - a)
+    return "".join(chars)
