@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, JSONType, utcnow
 
-RUN_STATUSES = ("running", "finished", "failed", "blocked")
+RUN_STATUSES = ("running", "finished", "failed", "blocked", "skipped")  # skipped: e.g. HILMA without a key
 
 
 class CrawlRun(Base):
