@@ -1,0 +1,177 @@
+"""What every TenderWatch spider shares: argument parsing, store look-ups, error counting.
+
+Spider arguments arrive as strings (``-a key=value``); they are parsed here once, in
+``__init__``, so a bad value fails the crawl before any request with a clear
+:class:`SpiderArgumentError` (anchors-code-style.md §5.7: fail early and by type).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import scrapy
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from db.session import session_scope
+from db.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class SpiderArgumentError(ValueError):
+    """A spider argument has a value the spider cannot use; raised from ``__init__``."""
+
+
+def parse_date(name: str, value: str | date | None) -> date | None:
+    """``YYYY-MM-DD`` (or a date) → date; None stays None.
+
+    >>> parse_date("from_date", "2026-01-31")
+    datetime.date(2026, 1, 31)
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise SpiderArgumentError(f"{name}={value!r}: expected a date like 2026-01-31") from None
+
+
+def parse_list(value: str | Iterable[str] | None, default: list[str]) -> list[str]:
+    """A comma-separated argument → list of non-empty, stripped items.
+
+    >>> parse_list("FIN, SWE", ["FIN"]), parse_list(None, ["FIN"])
+    (['FIN', 'SWE'], ['FIN'])
+    """
+    if value is None:
+        return list(default)
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return [i.strip() for i in items if i.strip()]
+
+
+def parse_number(name: str, value: Any, default: float, *, minimum: float = 0) -> float:
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SpiderArgumentError(f"{name}={value!r}: expected a number") from None
+    if number < minimum:
+        raise SpiderArgumentError(f"{name}={value!r}: must be at least {minimum}")
+    return number
+
+
+def normalize_publication_number(value: str) -> str:
+    """TED publication numbers with or without leading zeros → the API's form.
+
+    >>> normalize_publication_number("00497150-2026"), normalize_publication_number("00497150_2026")
+    ('497150-2026', '497150-2026')
+    """
+    number, _, year = value.replace("_", "-").partition("-")
+    return f"{number.lstrip('0') or '0'}-{year}"
+
+
+class TenderSpider(scrapy.Spider):
+    """Base of the TenderWatch spiders.
+
+    Common spider arguments: ``from_date``/``to_date`` (YYYY-MM-DD; default from the
+    watermark), ``overlap_days`` (re-query this many days before the watermark so late
+    publications are not missed), ``start_days_back`` (window of a first crawl).
+
+    The CrawlRunRecorder extension moves the watermark to :attr:`watermark` when the crawl
+    finishes cleanly; a spider sets it once it knows its whole window was listed.
+    """
+
+    source_name = "?"
+    """The store's source name for what this spider fetches."""
+
+    def __init__(
+        self,
+        *args: Any,
+        from_date: str | None = None,
+        to_date: str | None = None,
+        overlap_days: str | int | None = None,
+        start_days_back: str | int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.from_date = parse_date("from_date", from_date)
+        self.to_date = parse_date("to_date", to_date)
+        if self.from_date and self.to_date and self.from_date > self.to_date:
+            raise SpiderArgumentError(f"from_date {self.from_date} is after to_date {self.to_date}")
+        self.overlap_days = int(parse_number("overlap_days", overlap_days, 2))
+        self.start_days_back = int(parse_number("start_days_back", start_days_back, 7, minimum=1))
+        self.watermark: datetime | None = None
+        self.watermark_source = self.name
+        self.previous_watermark: datetime | None = None
+
+    # ------------------------------------------------------------------ store access
+    @property
+    def db_url(self) -> str | None:
+        return self.settings.get("TENDERWATCH_DATABASE_URL")
+
+    def read_watermark(self) -> datetime | None:
+        if not self.db_url:
+            return None
+        with session_scope(self.db_url) as session:
+            return Store(session).get_watermark(self.watermark_source)
+
+    def window_start(self, now: datetime) -> datetime:
+        """Where the crawl starts: ``from_date``, else the watermark minus the overlap, else a
+        first look back of ``start_days_back`` days. Reads the watermark once per crawl."""
+        self.previous_watermark = self.read_watermark()
+        if self.from_date:
+            return datetime.combine(self.from_date, datetime.min.time(), UTC)
+        if self.previous_watermark is not None:
+            return self.previous_watermark - timedelta(days=self.overlap_days)
+        return now - timedelta(days=self.start_days_back)
+
+    def window_end(self, now: datetime) -> datetime:
+        if self.to_date:
+            return min(now, datetime.combine(self.to_date, datetime.max.time(), UTC))
+        return now
+
+    def advance_watermark(self, value: datetime) -> None:
+        """Offer a new watermark; it never moves backwards (a re-crawl of an old window)."""
+        if self.previous_watermark is None or value > self.previous_watermark:
+            self.watermark = value
+
+    def known_ids(self, ids: list[str], *, publication_numbers: bool = False) -> set[str]:
+        """Which of these the store already has, so they are never downloaded again.
+
+        ``publication_numbers``: also count notices stored from any other source under that
+        TED publication number (the same notice reached us through HILMA or a package).
+        """
+        if not ids or not self.db_url:
+            return set()
+        with session_scope(self.db_url) as session:
+            store = Store(session)
+            known = set(store.known_source_ids(self.source_name, ids))
+            if publication_numbers:
+                found = store.has_publication_numbers(ids)
+                wanted = {normalize_publication_number(i): i for i in ids}
+                known |= {wanted.get(normalize_publication_number(n), n) for n in found}
+        return known
+
+    # ------------------------------------------------------------------ errors
+    def count_error(self, kind: str, message: str, *args: Any) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"tenderwatch/errors/{kind}")
+        self.logger.error(message, *args)
+
+    def on_error(self, failure: Failure) -> None:
+        """Errback: count a failed download by kind (``http_404``, ``TimeoutError``...)."""
+        if failure.check(HttpError):
+            response = failure.value.response
+            self.count_error(f"http_{response.status}", "HTTP %s for %s", response.status, response.url)
+        else:
+            request = getattr(failure, "request", None)
+            self.count_error(
+                failure.type.__name__ if failure.type else "error",
+                "download failed for %s: %s", getattr(request, "url", "?"), failure.getErrorMessage(),
+            )
