@@ -113,9 +113,7 @@ class Notice(Base):
     """One notice version (BT-701 + BT-757), however many sources carried it."""
 
     __tablename__ = "notices"
-    __table_args__ = (
-        UniqueConstraint("notice_id", "version"),
-    )
+    __table_args__ = (UniqueConstraint("notice_id", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     notice_id: Mapped[str | None] = mapped_column(String(64))
@@ -132,6 +130,8 @@ class Notice(Base):
     subtype: Mapped[str | None] = mapped_column(String(8), index=True)
     notice_type: Mapped[str | None] = mapped_column(String(32))
     form_type: Mapped[str | None] = mapped_column(String(32))
+    lifecycle: Mapped[str] = mapped_column(String(16))
+    """planning, call, change, award or cancel (``db.store_keys.lifecycle``)."""
     language: Mapped[str | None] = mapped_column(String(3))
     title: Mapped[str | None] = mapped_column(Text)
     """The title in the notice's main language (fallback fin, swe, eng, any)."""

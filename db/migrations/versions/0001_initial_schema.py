@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 05:40:36.174704
+Create Date: 2026-11-26 05:44:59.801466
 """
 from __future__ import annotations
 
@@ -148,6 +148,7 @@ def upgrade() -> None:
     sa.Column('subtype', sa.String(length=8), nullable=True),
     sa.Column('notice_type', sa.String(length=32), nullable=True),
     sa.Column('form_type', sa.String(length=32), nullable=True),
+    sa.Column('lifecycle', sa.String(length=16), nullable=False),
     sa.Column('language', sa.String(length=3), nullable=True),
     sa.Column('title', sa.Text(), nullable=True),
     sa.Column('buyer_name', sa.Text(), nullable=True),
@@ -216,6 +217,31 @@ def upgrade() -> None:
         batch_op.create_index('ix_outbox_procedure_key', ['procedure_key'], unique=False)
         batch_op.create_index('ix_outbox_state_next_attempt_at', ['state', 'next_attempt_at'], unique=False)
 
+    op.create_table('report_procedures',
+    sa.Column('procedure_pk', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('period_date', sa.Date(), nullable=True),
+    sa.Column('period_month', sa.Integer(), nullable=True),
+    sa.Column('area', sa.String(length=32), nullable=True),
+    sa.Column('label', sa.String(length=12), nullable=True),
+    sa.Column('label_notice_pk', sa.Integer(), nullable=True),
+    sa.Column('call_notice_pk', sa.Integer(), nullable=True),
+    sa.Column('cancelled', sa.Boolean(), nullable=False),
+    sa.Column('value_amount', sa.Float(), nullable=True),
+    sa.Column('value_currency', sa.String(length=3), nullable=True),
+    sa.Column('n_call', sa.Integer(), nullable=False),
+    sa.Column('n_change', sa.Integer(), nullable=False),
+    sa.Column('n_award', sa.Integer(), nullable=False),
+    sa.Column('n_cancel', sa.Integer(), nullable=False),
+    sa.Column('procedure_stamp', db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('config_version', sa.String(length=16), nullable=False),
+    sa.Column('refreshed_at', db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['procedure_pk'], ['procedures.id'], name=op.f('fk_report_procedures_procedure_pk_procedures'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('procedure_pk', name=op.f('pk_report_procedures'))
+    )
+    with op.batch_alter_table('report_procedures', schema=None) as batch_op:
+        batch_op.create_index('ix_report_procedures_area_period', ['area', 'period_date'], unique=False)
+        batch_op.create_index('ix_report_procedures_period', ['period_date', 'area', 'label'], unique=False)
+
     op.create_table('subscriptions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('subscriber_id', sa.Integer(), nullable=False),
@@ -230,6 +256,41 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('subscriptions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_subscriptions_subscriber_id'), ['subscriber_id'], unique=False)
+
+    op.create_table('classification_changes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('notice_pk', sa.Integer(), nullable=False),
+    sa.Column('procedure_pk', sa.Integer(), nullable=True),
+    sa.Column('old_label', sa.String(length=16), nullable=True),
+    sa.Column('new_label', sa.String(length=16), nullable=False),
+    sa.Column('old_score', sa.Float(), nullable=True),
+    sa.Column('new_score', sa.Float(), nullable=False),
+    sa.Column('rules_version', sa.String(length=16), nullable=False),
+    sa.Column('changed_at', db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['notice_pk'], ['notices.id'], name=op.f('fk_classification_changes_notice_pk_notices'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['procedure_pk'], ['procedures.id'], name=op.f('fk_classification_changes_procedure_pk_procedures'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_classification_changes'))
+    )
+    with op.batch_alter_table('classification_changes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_classification_changes_changed_at'), ['changed_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_classification_changes_notice_pk'), ['notice_pk'], unique=False)
+        batch_op.create_index(batch_op.f('ix_classification_changes_procedure_pk'), ['procedure_pk'], unique=False)
+
+    op.create_table('notice_classifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('notice_pk', sa.Integer(), nullable=False),
+    sa.Column('label', sa.String(length=16), nullable=False),
+    sa.Column('score', sa.Float(), nullable=False),
+    sa.Column('rules_version', sa.String(length=16), nullable=False),
+    sa.Column('result', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('classified_at', db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['notice_pk'], ['notices.id'], name=op.f('fk_notice_classifications_notice_pk_notices'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notice_classifications')),
+    sa.UniqueConstraint('notice_pk', name=op.f('uq_notice_classifications_notice_pk'))
+    )
+    with op.batch_alter_table('notice_classifications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notice_classifications_label'), ['label'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notice_classifications_rules_version'), ['rules_version'], unique=False)
 
     op.create_table('notice_conflicts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -323,10 +384,26 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_notice_conflicts_notice_pk'))
 
     op.drop_table('notice_conflicts')
+    with op.batch_alter_table('notice_classifications', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notice_classifications_rules_version'))
+        batch_op.drop_index(batch_op.f('ix_notice_classifications_label'))
+
+    op.drop_table('notice_classifications')
+    with op.batch_alter_table('classification_changes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_classification_changes_procedure_pk'))
+        batch_op.drop_index(batch_op.f('ix_classification_changes_notice_pk'))
+        batch_op.drop_index(batch_op.f('ix_classification_changes_changed_at'))
+
+    op.drop_table('classification_changes')
     with op.batch_alter_table('subscriptions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_subscriptions_subscriber_id'))
 
     op.drop_table('subscriptions')
+    with op.batch_alter_table('report_procedures', schema=None) as batch_op:
+        batch_op.drop_index('ix_report_procedures_period')
+        batch_op.drop_index('ix_report_procedures_area_period')
+
+    op.drop_table('report_procedures')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_state_next_attempt_at')
         batch_op.drop_index('ix_outbox_procedure_key')

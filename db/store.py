@@ -1,0 +1,543 @@
+"""The store: where every parsed notice lands, deduplicated across sources and linked into its procedure.
+
+Spiders hand over ``(NoticeRecord, RawDoc)`` pairs; :meth:`Store.ingest` decides whether the
+notice version is new, a copy from another source, a re-send, or a conflicting copy, keeps
+the raw bytes, links change notices to what they change (whichever arrives first), re-derives
+the procedure's state and records material change events.
+
+The store never commits: the caller owns the transaction (``db.session.session_scope``), so
+a crawl can commit per page and a failed page rolls back whole.
+
+Concurrency: every insert that can collide with another process (raw document, procedure,
+notice, source, diff, event, conflict) is ``INSERT … ON CONFLICT DO NOTHING``, so two crawlers
+delivering the same notice at once never abort each other's transaction; the loser re-reads
+and takes the duplicate path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from db.base import utcnow
+from db.diff import diff_records, material_events
+from db.models.notices import (
+    Notice,
+    NoticeConflict,
+    NoticeDiff,
+    NoticeSource,
+    Procedure,
+    ProcedureEvent,
+    RawDocument,
+)
+from db.models.runs import RUN_STATUSES, CrawlRun, SourceWatermark
+from db.procedures import NoticeFacts, compute_state, refresh_procedure, summarise
+from db.record import NoticeRecord
+from db.store_keys import (
+    changed_notice_ref,
+    differing_fields,
+    lifecycle,
+    normalise_version,
+    procedure_key,
+    publication_key,
+    record_hash,
+    source_key,
+    split_version_ref,
+    version_ref,
+)
+
+_CHUNK = 500  # ids per IN (...) query: well under SQLite's and PostgreSQL's parameter limits
+_ZLIB_LEVEL = 6  # zlib's default: ~5x on eForms XML; level 9 costs twice the time for ~3 % more
+
+
+@dataclass(frozen=True)
+class RawDoc:
+    """What a spider fetched, before parsing."""
+
+    source: str
+    source_id: str
+    url: str | None
+    content: bytes
+    fetched_at: datetime
+    media_type: str = "application/xml"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    status: str
+    """``new`` | ``duplicate`` | ``new_source`` | ``conflict``."""
+    notice_pk: int | None
+    procedure_pk: int | None
+    events: list[str]
+    """Kinds of the procedure events this ingest created (possibly for a late-linked notice)."""
+
+
+class StoreError(ValueError):
+    """A value the store cannot accept (unknown run status, …)."""
+
+
+@dataclass(frozen=True)
+class _Existing:
+    pk: int
+    record_hash: str
+    procedure_pk: int
+    publication_key: str | None
+    has_publication_date: bool
+
+
+class Store:
+    """The store API for one session (one transaction at a time)."""
+
+    def __init__(self, session: Session, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.session = session
+        self.clock = clock
+        """Current time: procedure states and timestamps are relative to it (tests move it)."""
+        dialect = session.get_bind().dialect.name
+        self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+    # ------------------------------------------------------------------------------ ingest
+    def ingest(self, record: NoticeRecord, raw: RawDoc) -> IngestResult:
+        """Store one parsed notice version with the document it came from; idempotent."""
+        now = self.clock()
+        data = record.to_dict()
+        rhash = record_hash(data)
+        raw_hash = hashlib.sha256(raw.content).hexdigest()
+        existing = self._find(record, raw)
+        if existing is None:
+            raw_pk = self._store_raw(raw, raw_hash)
+            result = self._insert_new(record, data, rhash, raw, raw_pk, raw_hash, now)
+            if result is not None:
+                return result
+            existing = self._find(record, raw)  # another process inserted it a moment ago
+            assert existing is not None
+        if existing.record_hash != rhash:
+            return self._conflict(existing, data, rhash, raw, raw_hash, now)
+        return self._another_copy(existing, record, data, raw, raw_hash, now)
+
+    def record_failure(self, raw: RawDoc, error: str) -> None:
+        """Keep a document that failed to parse, with the error, so a better parser can retry it."""
+        raw_hash = hashlib.sha256(raw.content).hexdigest()
+        pk = self._store_raw(raw, raw_hash, parse_error=error)
+        self.session.execute(update(RawDocument).where(RawDocument.id == pk).values(parse_error=error))
+
+    # ------------------------------------------------------------------------------ lookups
+    def known_source_ids(self, source: str, source_ids: Iterable[str]) -> set[str]:
+        """Which of these source ids the store already has a document for (parsed or not)."""
+        ids = list(dict.fromkeys(source_ids))
+        found: set[str] = set()
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            found.update(
+                self.session.scalars(
+                    select(RawDocument.source_id)
+                    .where(RawDocument.source == source, RawDocument.source_id.in_(chunk))
+                    .distinct()
+                )
+            )
+        return found
+
+    def has_publication_numbers(self, numbers: Iterable[str]) -> set[str]:
+        """The given TED publication numbers (as spelled by the caller) already stored, from any source."""
+        by_key: dict[str, list[str]] = {}
+        for n in numbers:
+            key = publication_key(n)
+            if key:
+                by_key.setdefault(key, []).append(n)
+        keys = list(by_key)
+        found: set[str] = set()
+        for i in range(0, len(keys), _CHUNK):
+            hits = self.session.scalars(
+                select(Notice.publication_key).where(Notice.publication_key.in_(keys[i : i + _CHUNK]))
+            )
+            for key in hits:
+                found.update(by_key[key])
+        return found
+
+    # ------------------------------------------------------------------------------ watermarks
+    def get_watermark(self, source: str) -> datetime | None:
+        return self.session.scalar(select(SourceWatermark.value).where(SourceWatermark.source == source))
+
+    def set_watermark(self, source: str, value: datetime) -> None:
+        now = self.clock()
+        stmt = self._insert(SourceWatermark).values(source=source, value=value, updated_at=now)
+        stmt = stmt.on_conflict_do_update(index_elements=["source"], set_={"value": value, "updated_at": now})
+        self.session.execute(stmt)
+
+    # ------------------------------------------------------------------------------ crawl runs
+    def start_run(self, source: str) -> int:
+        stmt = self._insert(CrawlRun).values(source=source, started_at=self.clock(), status="running")
+        return self.session.execute(stmt.returning(CrawlRun.id)).scalar_one()
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        requests: int,
+        seen: int,
+        new: int,
+        updated: int,
+        errors: dict[str, int],
+        close_reason: str,
+        stats: dict[str, Any] | None = None,
+    ) -> None:
+        if status not in RUN_STATUSES or status == "running":
+            raise StoreError(f"finish_run status must be one of finished, failed, blocked; got {status!r}")
+        done = self.session.execute(
+            update(CrawlRun)
+            .where(CrawlRun.id == run_id)
+            .values(
+                finished_at=self.clock(),
+                status=status,
+                requests=requests,
+                notices_seen=seen,
+                notices_new=new,
+                notices_updated=updated,
+                errors=dict(errors),
+                close_reason=close_reason,
+                stats=dict(stats or {}),
+            )
+        )
+        if done.rowcount != 1:
+            raise StoreError(f"no crawl run with id {run_id}")
+
+    # ------------------------------------------------------------------------------ internals
+    def _insert_ignore(self, model: type, values: dict[str, Any]) -> int | None:
+        """INSERT … ON CONFLICT DO NOTHING RETURNING id: the new id, or None if it existed."""
+        stmt = self._insert(model).values(**values).on_conflict_do_nothing().returning(model.id)  # type: ignore[attr-defined]
+        return self.session.execute(stmt).scalar_one_or_none()
+
+    def _find(self, record: NoticeRecord, raw: RawDoc) -> _Existing | None:
+        cols = (
+            Notice.id,
+            Notice.record_hash,
+            Notice.procedure_pk,
+            Notice.publication_key,
+            Notice.publication_date,
+        )
+        if record.notice_id and record.version:
+            cond = (Notice.notice_id == record.notice_id.strip().lower()) & (
+                Notice.version == normalise_version(record.version)
+            )
+        else:
+            cond = Notice.source_key == source_key(raw.source, raw.source_id)
+        row = self.session.execute(select(*cols).where(cond)).first()
+        if row is None:
+            return None
+        return _Existing(row[0], row[1], row[2], row[3], row[4] is not None)
+
+    def _store_raw(self, raw: RawDoc, raw_hash: str, parse_error: str | None = None) -> int:
+        values = {
+            "source": raw.source,
+            "source_id": raw.source_id,
+            "url": raw.url,
+            "fetched_at": raw.fetched_at,
+            "content_hash": raw_hash,
+            "content": zlib.compress(raw.content, _ZLIB_LEVEL),
+            "size": len(raw.content),
+            "media_type": raw.media_type,
+            "parse_error": parse_error,
+        }
+        pk = self._insert_ignore(RawDocument, values)
+        if pk is not None:
+            return pk
+        pk, old_error = self.session.execute(
+            select(RawDocument.id, RawDocument.parse_error).where(
+                RawDocument.source == raw.source,
+                RawDocument.source_id == raw.source_id,
+                RawDocument.content_hash == raw_hash,
+            )
+        ).one()
+        if old_error is not None and parse_error is None:  # it parses now
+            self.session.execute(update(RawDocument).where(RawDocument.id == pk).values(parse_error=None))
+        return pk
+
+    def _procedure(self, key: str, now: datetime) -> tuple[int, bool]:
+        pk = self._insert_ignore(
+            Procedure,
+            {"procedure_key": key, "state": "open", "lots": [], "created_at": now, "updated_at": now},
+        )
+        if pk is not None:
+            return pk, True
+        found = self.session.execute(select(Procedure.id).where(Procedure.procedure_key == key)).scalar_one()
+        return found, False
+
+    def _insert_new(
+        self,
+        record: NoticeRecord,
+        data: dict[str, Any],
+        rhash: str,
+        raw: RawDoc,
+        raw_pk: int,
+        raw_hash: str,
+        now: datetime,
+    ) -> IngestResult | None:
+        proc_pk, proc_is_new = self._procedure(procedure_key(record, raw.source, raw.source_id), now)
+        old_state = None if proc_is_new else self._state(proc_pk)
+        ref = changed_notice_ref(record.changes.changed_notice) if record.changes else None
+        base = self._resolve(ref) if ref else None
+        eforms = bool(record.notice_id and record.version)
+        buyer = record.buyers[0] if record.buyers else None
+        value = record.estimated_value
+        life = lifecycle(record)
+        values = {
+            "notice_id": record.notice_id.strip().lower() if eforms and record.notice_id else None,
+            "version": normalise_version(record.version) if eforms else None,
+            "source_key": None if eforms else source_key(raw.source, raw.source_id),
+            "procedure_id": record.procedure_id,
+            "publication_number": record.publication_number,
+            "publication_key": publication_key(record.publication_number),
+            "publication_date": record.publication_date,
+            "issue_date": record.issue_date,
+            "subtype": record.subtype,
+            "notice_type": record.notice_type,
+            "form_type": record.form_type,
+            "lifecycle": life,
+            "language": record.language,
+            "title": record.text(record.title),
+            "buyer_name": buyer.name if buyer else None,
+            "buyer_org_id": buyer.org_id if buyer else None,
+            "buyer_country": buyer.country if buyer else None,
+            "deadline": record.deadline,
+            "cpv_main": record.cpv_main or next(iter(record.all_cpv), None),
+            "estimated_value_amount": value.amount if value else None,
+            "estimated_value_currency": value.currency if value else None,
+            "changed_notice_ref": ref,
+            "procedure_pk": proc_pk,
+            "changes_notice_pk": base[0] if base else None,
+            "raw_document_pk": raw_pk,
+            "content_hash": raw_hash,
+            "record_hash": rhash,
+            "record": data,
+            "first_seen_at": now,
+            "updated_at": now,
+        }
+        notice_pk = self._insert_ignore(Notice, values)
+        if notice_pk is None:
+            return None
+        self._add_source(notice_pk, raw, raw_pk, now)
+
+        events: list[str] = []
+        if life == "cancel":
+            events += self._event(proc_pk, notice_pk, "cancelled", old_state, "cancelled", now)
+        elif life == "award":
+            awards = data.get("awards") or []
+            events += self._event(proc_pk, notice_pk, "awarded", old_state, awards, now)
+        touched = {proc_pk}
+        if base is not None:
+            events += self._link(base[0], base[1], notice_pk, data, proc_pk, record.changes, now)
+            touched.add(base[2])
+        keys = [values["publication_key"]]
+        if eforms:
+            keys.append(version_ref(values["notice_id"], values["version"]))
+        for change_pk, change_record, change_proc in self._unlinked_changes(keys, notice_pk):
+            change = NoticeRecord.from_dict(change_record).changes
+            events += self._link(notice_pk, data, change_pk, change_record, change_proc, change, now)
+            touched.add(change_proc)
+
+        if proc_is_new and touched == {proc_pk}:
+            # The common case: a notice opening its own procedure. Its summary needs no query.
+            facts = NoticeFacts(
+                pk=notice_pk,
+                notice_id=values["notice_id"],
+                version=values["version"],
+                lifecycle=life,
+                form_type=record.form_type,
+                publication_date=record.publication_date,
+                issue_date=record.issue_date,
+                deadline=record.deadline,
+                superseded=False,
+                title=values["title"],
+                cpv_main=values["cpv_main"],
+                estimated_value_amount=values["estimated_value_amount"],
+                estimated_value_currency=values["estimated_value_currency"],
+                record=data,
+            )
+            summary = summarise([facts], now)
+            self.session.execute(
+                update(Procedure).where(Procedure.id == proc_pk).values(**summary, updated_at=now)
+            )
+        else:
+            for pk in touched:
+                refresh_procedure(self.session, pk, now)
+        return IngestResult("new", notice_pk, proc_pk, events)
+
+    def _another_copy(
+        self,
+        existing: _Existing,
+        record: NoticeRecord,
+        data: dict[str, Any],
+        raw: RawDoc,
+        raw_hash: str,
+        now: datetime,
+    ) -> IngestResult:
+        """The same content again: a re-send (``duplicate``) or another source (``new_source``)."""
+        raw_pk = self._store_raw(raw, raw_hash)
+        carried = self.session.execute(
+            select(NoticeSource.notice_pk).where(
+                NoticeSource.source == raw.source, NoticeSource.source_id == raw.source_id
+            )
+        ).first()
+        if carried is not None or not self._add_source(existing.pk, raw, raw_pk, now):
+            return IngestResult("duplicate", existing.pk, existing.procedure_pk, [])
+        events = self._enrich(existing, record, now)
+        return IngestResult("new_source", existing.pk, existing.procedure_pk, events)
+
+    def _enrich(self, existing: _Existing, record: NoticeRecord, now: datetime) -> list[str]:
+        """Fill the publication fields one source has and the first one lacked (HILMA before TED)."""
+        new_key = publication_key(record.publication_number)
+        fill_number = existing.publication_key is None and new_key is not None
+        fill_date = not existing.has_publication_date and record.publication_date is not None
+        if not (fill_number or fill_date):
+            return []
+        stored = self.session.execute(select(Notice.record).where(Notice.id == existing.pk)).scalar_one()
+        merged = dict(stored)
+        values: dict[str, Any] = {"updated_at": now}
+        if fill_number:
+            merged["publication_number"] = record.publication_number
+            values.update(publication_number=record.publication_number, publication_key=new_key)
+        if fill_date:
+            merged["publication_date"] = record.publication_date.isoformat()  # type: ignore[union-attr]
+            values["publication_date"] = record.publication_date
+        values["record"] = merged
+        self.session.execute(update(Notice).where(Notice.id == existing.pk).values(**values))
+        events: list[str] = []
+        touched = {existing.procedure_pk}
+        if fill_number:
+            for change_pk, change_record, change_proc in self._unlinked_changes([new_key], existing.pk):
+                change = NoticeRecord.from_dict(change_record).changes
+                events += self._link(existing.pk, merged, change_pk, change_record, change_proc, change, now)
+                touched.add(change_proc)
+        for pk in touched:
+            refresh_procedure(self.session, pk, now)
+        return events
+
+    def _conflict(
+        self,
+        existing: _Existing,
+        data: dict[str, Any],
+        rhash: str,
+        raw: RawDoc,
+        raw_hash: str,
+        now: datetime,
+    ) -> IngestResult:
+        raw_pk = self._store_raw(raw, raw_hash)
+        stored = self.session.execute(select(Notice.record).where(Notice.id == existing.pk)).scalar_one()
+        self._insert_ignore(
+            NoticeConflict,
+            {
+                "notice_pk": existing.pk,
+                "source": raw.source,
+                "source_id": raw.source_id,
+                "raw_document_pk": raw_pk,
+                "record_hash": rhash,
+                "record": data,
+                "fields": differing_fields(stored, data),
+                "detected_at": now,
+            },
+        )
+        return IngestResult("conflict", existing.pk, existing.procedure_pk, [])
+
+    def _add_source(self, notice_pk: int, raw: RawDoc, raw_pk: int, now: datetime) -> bool:
+        values = {
+            "notice_pk": notice_pk,
+            "source": raw.source,
+            "source_id": raw.source_id,
+            "url": raw.url,
+            "first_seen_at": now,
+            "raw_document_pk": raw_pk,
+        }
+        return self._insert_ignore(NoticeSource, values) is not None
+
+    def _state(self, proc_pk: int) -> str:
+        return self.session.execute(select(Procedure.state).where(Procedure.id == proc_pk)).scalar_one()
+
+    def _resolve(self, ref: str) -> tuple[int, dict[str, Any], int] | None:
+        """The stored notice a BT-758 reference names: (pk, record, procedure pk), or None yet."""
+        split = split_version_ref(ref)
+        if split:
+            cond = (Notice.notice_id == split[0]) & (Notice.version == split[1])
+        else:
+            cond = Notice.publication_key == ref
+        row = self.session.execute(
+            select(Notice.id, Notice.record, Notice.procedure_pk).where(cond).limit(1)
+        ).first()
+        return (row[0], row[1], row[2]) if row else None
+
+    def _unlinked_changes(
+        self, keys: list[str | None], exclude_pk: int
+    ) -> list[tuple[int, dict[str, Any], int]]:
+        """Change notices stored earlier that name one of ``keys`` and wait for their original."""
+        wanted = [k for k in keys if k]
+        if not wanted:
+            return []
+        rows = self.session.execute(
+            select(Notice.id, Notice.record, Notice.procedure_pk).where(
+                Notice.changed_notice_ref.in_(wanted),
+                Notice.changes_notice_pk.is_(None),
+                Notice.id != exclude_pk,
+            )
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def _link(
+        self,
+        base_pk: int,
+        base_record: dict[str, Any],
+        change_pk: int,
+        change_record: dict[str, Any],
+        change_proc_pk: int,
+        change: Any,
+        now: datetime,
+    ) -> list[str]:
+        """Record that ``change_pk`` changes ``base_pk``: supersede, store the diff, raise events."""
+        self.session.execute(
+            update(Notice).where(Notice.id == change_pk).values(changes_notice_pk=base_pk, updated_at=now)
+        )
+        self.session.execute(
+            update(Notice)
+            .where(Notice.id == base_pk, Notice.superseded_by_pk.is_(None))
+            .values(superseded_by_pk=change_pk, updated_at=now)
+        )
+        diff = diff_records(NoticeRecord.from_dict(base_record), NoticeRecord.from_dict(change_record))
+        inserted = self._insert_ignore(
+            NoticeDiff,
+            {
+                "notice_pk": change_pk,
+                "base_notice_pk": base_pk,
+                "fields": diff,
+                "reasons": list(change.reasons) if change else [],
+                "created_at": now,
+            },
+        )
+        if inserted is None:  # linked before (e.g. by a reparse): events exist already
+            return []
+        kinds: list[str] = []
+        for kind, old, new in material_events(diff):
+            kinds += self._event(change_proc_pk, change_pk, kind, old, new, now)
+        return kinds
+
+    def _event(self, proc_pk: int, notice_pk: int, kind: str, old: Any, new: Any, now: datetime) -> list[str]:
+        pk = self._insert_ignore(
+            ProcedureEvent,
+            {
+                "procedure_pk": proc_pk,
+                "notice_pk": notice_pk,
+                "kind": kind,
+                "old": old,
+                "new": new,
+                "created_at": now,
+            },
+        )
+        return [kind] if pk is not None else []
+
+
+__all__ = ["IngestResult", "RawDoc", "Store", "StoreError", "compute_state"]
