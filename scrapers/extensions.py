@@ -136,7 +136,12 @@ class CrawlRunRecorder:
                 store.set_watermark(getattr(spider, "watermark_source", spider.name), watermark)
         log.info(
             "crawl run %s (%s): %s, reason %s, %s, errors %s",
-            self.run_id, spider.name, status, reason, figures, errors or "none",
+            self.run_id,
+            spider.name,
+            status,
+            reason,
+            figures,
+            errors or "none",
         )
 
 

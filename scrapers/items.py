@@ -38,7 +38,7 @@ class DocumentItem:
 
 @dataclass(slots=True)
 class WatermarkItem:
-    """"Everything yielded before me is stored: set this watermark in the same commit."
+    """ "Everything yielded before me is stored: set this watermark in the same commit."
 
     Yielded by the package spider after a package's last document, so a day is marked
     finished (and never downloaded again) exactly when its notices are committed.

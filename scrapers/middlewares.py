@@ -105,7 +105,10 @@ class RetryAfterMiddleware(RetryMiddleware):
             stats.inc_value(f"tenderwatch/errors/retry_after_too_long_{response.status}")
             log.error(
                 "%s asked us to wait %.0f s (more than RETRY_AFTER_MAX=%.0f s): giving up %s",
-                response.status, wait, self.max_wait, request.url,
+                response.status,
+                wait,
+                self.max_wait,
+                request.url,
             )
             return response
         host = urlparse_cached(request).netloc
@@ -114,7 +117,10 @@ class RetryAfterMiddleware(RetryMiddleware):
         stats.inc_value("tenderwatch/retry_wait_seconds", wait)
         log.warning(
             "HTTP %s from %s: waiting %.1f s before retrying (%s)",
-            response.status, host, wait, "Retry-After" if asked is not None else "backoff",
+            response.status,
+            host,
+            wait,
+            "Retry-After" if asked is not None else "backoff",
         )
         retried = self._retry(request, response_status_message(response.status))
         if retried is None:
@@ -148,7 +154,8 @@ class WafChallengeMiddleware:
         stats.set_value("tenderwatch/blocked_url", request.url)
         log.error(
             "blocked: %s answered 202 with x-amzn-waf-action=%s; ending the crawl (not retrying)",
-            request.url, action.decode("latin-1"),
+            request.url,
+            action.decode("latin-1"),
         )
         deferred_from_coro(self.crawler.engine.close_spider_async(reason=BLOCKED))
         raise IgnoreRequest(f"WAF challenge at {request.url}")

@@ -20,7 +20,7 @@ from db.record import Lot, NoticeRecord, Signals
 from db.session import get_sessionmaker
 from db.store import RawDoc, Store
 from scrapers.items import DocumentItem, WatermarkItem
-from scrapers.parsers.eforms import NoticeParseError, parse_notice
+from scrapers.parsers import NoticeParseError, parse_notice
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -109,8 +109,12 @@ class StorePipeline:
             return item
         stats.inc_value("tenderwatch/seen")
         raw = RawDoc(
-            source=item.source, source_id=item.source_id, url=item.url, content=item.content,
-            fetched_at=item.fetched_at, media_type=item.media_type,
+            source=item.source,
+            source_id=item.source_id,
+            url=item.url,
+            content=item.content,
+            fetched_at=item.fetched_at,
+            media_type=item.media_type,
         )
         try:
             record = parse_notice(item.content, source_name=f"{item.source}:{item.source_id}")
@@ -118,7 +122,8 @@ class StorePipeline:
             kind = getattr(err, "kind", None) or type(err).__name__
             stats.inc_value(f"tenderwatch/errors/parse_{kind}")
             log.warning("%s %s did not parse (%s): %s", item.source, item.source_id, kind, err)
-            self._write(lambda: self.store.record_failure(raw, str(err)))  # type: ignore[union-attr]
+            message = str(err)
+            self._write(lambda: self.store.record_failure(raw, message))  # type: ignore[union-attr]
             return item
         if item.countries is not None and not set(record.buyer_countries) & item.countries:
             stats.inc_value("tenderwatch/filtered")

@@ -8,6 +8,8 @@ import ``monitor``, DESIGN.md), and tests override delays with ``-s`` settings.
 
 from __future__ import annotations
 
+import os
+
 BOT_NAME = "tenderwatch"
 SPIDER_MODULES = ["scrapers.spiders"]
 NEWSPIDER_MODULE = "scrapers.spiders"
@@ -60,7 +62,8 @@ EXTENSIONS = {
 }
 
 # --- TenderWatch settings (read by the pipeline and the extensions) -------------------------
-TENDERWATCH_DATABASE_URL = None  # Used by StorePipeline and CrawlRunRecorder; required to store
+# Used by StorePipeline and CrawlRunRecorder; from the environment so no password is on a command line.
+TENDERWATCH_DATABASE_URL = os.environ.get("TENDERWATCH_DATABASE_URL")
 TENDERWATCH_RUN_ID = None  # Used by CrawlRunRecorder: the run the runner created; None = start one
 TENDERWATCH_COMMIT_EVERY = 200  # Used by StorePipeline: one transaction per 200 notices, not per notice
 TENDERWATCH_PROGRESS = False  # Used by ProgressReporter: print JSON progress lines for the parent

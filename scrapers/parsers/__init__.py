@@ -1,0 +1,28 @@
+"""Parsers: a fetched document (bytes) → a normalized :class:`db.record.NoticeRecord`.
+
+Public interface: :func:`parse_notice`, :func:`sniff_kind` and the error types.
+"""
+
+from scrapers.parsers.eforms import parse_notice, parse_notice_element
+from scrapers.parsers.errors import (
+    DocumentTooLargeError,
+    IncompleteNoticeError,
+    MalformedXmlError,
+    NotEformsError,
+    NoticeParseError,
+    UnsafeXmlError,
+)
+from scrapers.parsers.xmlsafe import DEFAULT_MAX_BYTES, sniff_kind
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DocumentTooLargeError",
+    "IncompleteNoticeError",
+    "MalformedXmlError",
+    "NotEformsError",
+    "NoticeParseError",
+    "UnsafeXmlError",
+    "parse_notice",
+    "parse_notice_element",
+    "sniff_kind",
+]

@@ -173,5 +173,7 @@ class TenderSpider(scrapy.Spider):
             request = getattr(failure, "request", None)
             self.count_error(
                 failure.type.__name__ if failure.type else "error",
-                "download failed for %s: %s", getattr(request, "url", "?"), failure.getErrorMessage(),
+                "download failed for %s: %s",
+                getattr(request, "url", "?"),
+                failure.getErrorMessage(),
             )

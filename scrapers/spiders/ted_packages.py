@@ -7,7 +7,7 @@ import re
 import tarfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import scrapy
 from scrapy.http import Response
@@ -15,7 +15,7 @@ from scrapy.http import Response
 from db.session import session_scope
 from db.store import Store
 from scrapers.items import DocumentItem, WatermarkItem
-from scrapers.parsers.eforms import sniff_kind
+from scrapers.parsers import sniff_kind
 from scrapers.spiders.base import SpiderArgumentError, TenderSpider, normalize_publication_number, parse_list
 
 _MEMBER_DAY = re.compile(r"(?:^|/)(\d{8})_(\d{1,5})(?:/|\.tar)")
@@ -49,8 +49,14 @@ def no_issue_days(year: int) -> set[date]:
     """
     e = easter(year)
     return {
-        date(year, 1, 1), e - timedelta(days=2), e + timedelta(days=1), date(year, 5, 1),
-        e + timedelta(days=39), e + timedelta(days=50), date(year, 12, 25), date(year, 12, 26),
+        date(year, 1, 1),
+        e - timedelta(days=2),
+        e + timedelta(days=1),
+        date(year, 5, 1),
+        e + timedelta(days=39),
+        e + timedelta(days=50),
+        date(year, 12, 25),
+        date(year, 12, 26),
     }
 
 
@@ -120,7 +126,7 @@ class TedPackagesSpider(TenderSpider):
 
     name = "ted_packages"
     source_name = "ted"  # the same notices as the Search API: one store key, no second download
-    custom_settings = {
+    custom_settings: ClassVar[dict[str, Any]] = {
         "DOWNLOAD_TIMEOUT": 600,  # a ~19 MB package on a slow link takes minutes, not seconds
         "CONCURRENT_ITEMS": 50,  # items hold whole XML documents; keep fewer of them in flight
     }
@@ -149,7 +155,8 @@ class TedPackagesSpider(TenderSpider):
         now = datetime.now(UTC)
         self.first, self.last = self.window_start(now).date(), self.window_end(now).date()
         self.days_total = sum(
-            1 for i in range((self.last - self.first).days + 1)
+            1
+            for i in range((self.last - self.first).days + 1)
             if (self.first + timedelta(days=i)).weekday() < 5
         )
         for year in range(self.first.year, self.last.year + 1):
