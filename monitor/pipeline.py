@@ -27,13 +27,21 @@ def crawl(
     source: str,
     *,
     overrides: dict[str, Any] | None = None,
+    scrapy_overrides: dict[str, Any] | None = None,
     stop_event: threading.Event | None = None,
 ) -> dict[str, Any]:
     """Run one source's spider in a child process; return its crawl-run figures."""
     from monitor.crawling import run_source
 
     started = time.monotonic()
-    result = run_source(settings, config, source, overrides=overrides or {}, stop_event=stop_event)
+    # The child's Scrapy log goes to a file per source: the service log keeps one line per job.
+    log_dir = settings.data_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    result = run_source(
+        settings, config, source, overrides=overrides or {}, scrapy_overrides=scrapy_overrides,
+        stop_event=stop_event, log_path=log_dir / f"crawl-{source}.log",
+    )
+    log.info("crawl %s: %s", source, " ".join(f"{k}={v}" for k, v in result.items()))
     result["seconds"] = round(time.monotonic() - started, 1)
     return result
 

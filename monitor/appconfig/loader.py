@@ -85,6 +85,17 @@ class AppConfig:
     def branches(self) -> Any:
         return self.files["branches.yaml"]
 
+    @property
+    def rules_compiled(self) -> Any:
+        """The innovation rules compiled for the classifier, built once per config version."""
+        compiled = self.__dict__.get("_rules_compiled")
+        if compiled is None:
+            from monitor.classify.rules import Rules
+
+            compiled = Rules.from_config(self.rules, self.directory / "innovation.yaml")
+            self.__dict__["_rules_compiled"] = compiled
+        return compiled
+
 
 def load_config(directory: Path) -> AppConfig:
     """Load every known file in ``directory``; raise one :class:`ConfigError` with all problems."""

@@ -1,7 +1,36 @@
-"""Commands of this area (stub: filled in by the issue that owns it)."""
+"""``tenderwatch demo``: the whole pipeline offline against a loopback TED."""
 
 from __future__ import annotations
 
 import click
 
-commands: list[click.Command] = []
+from monitor.settings import get_settings
+
+
+@click.command("demo")
+def demo_cmd() -> None:
+    """Crawl a loopback TED serving sample notices, then store, classify, match and mail.
+
+    Nothing leaves this machine: the sample notices (Finnish, Swedish, English; some
+    innovation-oriented, some not) are served on 127.0.0.1 and crawled with the real spider.
+    Alerts for the example subscribers in config/subscribers.yaml go to var/outbox/ as
+    .eml files, or to TENDERWATCH_SMTP_HOST when set. A second run writes no new emails.
+    """
+    from monitor.appconfig import ConfigError, load_config
+    from monitor.demo import run_demo
+
+    settings = get_settings()
+    try:
+        config = load_config(settings.config_dir)
+    except ConfigError as exc:
+        click.echo(exc.report(), err=True)
+        raise SystemExit(1) from None
+    summary = run_demo(settings, config)
+    click.echo("TenderWatch demo")
+    for line in summary.lines():
+        click.echo(f"  {line}")
+    if summary.crawl.get("status") != "finished":
+        raise SystemExit(1)
+
+
+commands: list[click.Command] = [demo_cmd]
