@@ -1,0 +1,235 @@
+"""Turning outbox rows into emails: Jinja2 templates (HTML and plain text) in fi/sv/en.
+
+Two rules keep notice data from doing harm:
+
+- every header built from notice data goes through :func:`header_safe` (control characters,
+  CR and LF become spaces), so a title with a newline cannot add a ``Bcc:``;
+- the HTML environment autoescapes everything, so a title with ``<script>`` arrives as text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, parseaddr
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from db.models.alerts import OutboxMessage, Subscriber
+from monitor.alerts import i18n
+from monitor.alerts.outbox import message_id
+from monitor.alerts.payload import pick_text
+from monitor.alerts.tokens import make_token
+from monitor.settings import Settings
+
+TEMPLATES = Path(__file__).parent / "templates"
+SUBJECT_MAX = 150
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u0085]+")
+
+
+def header_safe(value: str, limit: int = SUBJECT_MAX) -> str:
+    """One line of plain text: control characters and line breaks removed, spaces collapsed."""
+    text = " ".join(_CONTROL.sub(" ", value).split())
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def _env(html: bool) -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        # Autoescape in HTML is what makes "<script>" in a title harmless; text mail is never HTML.
+        autoescape=select_autoescape(("html", "html.j2"), default_for_string=html, default=html),
+        undefined=StrictUndefined,  # a typo in a template fails in the tests, not silently in mail
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+_HTML = _env(True)
+_TEXT = _env(False)
+
+
+@dataclass
+class NoticeView:
+    """One notice as a template shows it, with every value already in the reader's language."""
+
+    title: str
+    buyer: str | None
+    deadline: str | None
+    value: str | None
+    cpv: list[tuple[str, str]]
+    description: str
+    innovation: str | None
+    innovation_text: str | None
+    innovation_reasons: list[str]
+    why: list[str]
+    subscriptions: list[str]
+    links: list[tuple[str, str]]
+    documents: list[str]
+    changes: list[str] = field(default_factory=list)
+
+
+def notice_view(payload: dict[str, Any], lang: str) -> NoticeView:
+    t = i18n.strings(lang)
+    n = payload.get("notice") or {}
+    inn = payload.get("innovation") or {}
+    label = inn.get("label")
+    value = n.get("value") or {}
+    from monitor.alerts.cpv_labels import cpv_label
+
+    links = [(lk.get("label") or lk["url"], lk["url"]) for lk in n.get("links") or [] if lk.get("url")]
+    return NoticeView(
+        title=pick_text(n.get("title") or {}, lang, n.get("language"))
+        or (n.get("publication_number") or "—"),
+        buyer=", ".join(x for x in (n.get("buyer"), n.get("buyer_city")) if x) or None,
+        deadline=i18n.format_datetime(n.get("deadline"), lang),
+        value=i18n.format_money(value.get("amount"), value.get("currency"), lang) if value else None,
+        cpv=[(c, cpv_label(c, lang)) for c in (n.get("cpv") or [])[:8]],
+        description=pick_text(n.get("description") or {}, lang, n.get("language")),
+        innovation=label if label in ("innovative", "possible") else None,
+        innovation_text=t.get(f"label_{label}") if label in ("innovative", "possible") else None,
+        innovation_reasons=[_innovation_reason(r) for r in inn.get("reasons") or []],
+        why=why_lines(payload.get("matches") or [], lang),
+        subscriptions=[m.get("subscription", "") for m in payload.get("matches") or []],
+        links=links,
+        documents=list(n.get("documents") or []),
+        changes=change_lines(payload.get("events") or [], lang),
+    )
+
+
+def _innovation_reason(r: dict[str, Any]) -> str:
+    matched = r.get("matched") or r.get("signal_id") or ""
+    where = r.get("field") or ""
+    return f"{r.get('signal_id', '')}: {matched} ({where})".strip()
+
+
+def why_lines(matches: list[dict[str, Any]], lang: str) -> list[str]:
+    """Every reason of every matching subscription, in words, without repeats."""
+    t = i18n.strings(lang)
+    out: list[str] = []
+    for m in matches:
+        for r in m.get("reasons") or []:
+            kind = r.get("filter")
+            if kind == "keyword":
+                line = t["why_keyword"].format(
+                    term=r["term"], field=i18n.field_name(r["field"], lang), matched=r["matched"]
+                )
+            elif kind == "innovation":
+                line = t["why_innovation"].format(label=t.get(f"label_{r['label']}", r["label"]))
+            elif kind == "branch":
+                line = t["why_branch"].format(branch=r["branch"], buyer=r.get("buyer") or "")
+            elif kind == "value":
+                line = t["why_value"].format(value=i18n.format_money(r["value"], "EUR", lang))
+            elif kind in ("cpv", "nuts", "buyer"):
+                line = t[f"why_{kind}"].format(**r)
+            else:
+                continue
+            if line not in out:
+                out.append(line)
+    return out
+
+
+def change_lines(events: list[dict[str, Any]], lang: str) -> list[str]:
+    t = i18n.strings(lang)
+    out = []
+    for e in events:
+        kind = e.get("kind", "")
+        old, new = e.get("old"), e.get("new")
+        if kind == "deadline_moved":
+            old = i18n.format_datetime(old, lang) if isinstance(old, str) else old
+            new = i18n.format_datetime(new, lang) if isinstance(new, str) else new
+        if kind in ("lots_added", "lots_removed"):
+            old = ", ".join(map(str, old)) if isinstance(old, list) else old
+            new = ", ".join(map(str, new)) if isinstance(new, list) else new
+        if kind == "value_changed":
+            old = _money_text(old, lang)
+            new = _money_text(new, lang)
+        template = t.get(kind)
+        out.append(template.format(old=old, new=new) if template else kind)
+    return out
+
+
+def _money_text(v: Any, lang: str) -> Any:
+    if isinstance(v, dict) and "amount" in v:
+        return i18n.format_money(v["amount"], v.get("currency"), lang)
+    return v
+
+
+@dataclass
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def render_row(
+    row: OutboxMessage, sub: Subscriber, unsubscribe_url: str, items: list[OutboxMessage] | None = None
+) -> Rendered:
+    """Subject, text and HTML of one outbox row (a digest needs its ``items``)."""
+    lang = sub.language if sub.language in i18n.STRINGS else "en"
+    t = i18n.strings(lang)
+    ctx: dict[str, Any] = {"t": t, "lang": lang, "unsubscribe_url": unsubscribe_url, "kind": row.kind}
+    if row.kind == "digest":
+        views = [(item.kind, notice_view(item.payload, lang)) for item in items or []]
+        groups = digest_groups(views)
+        count = len(views)
+        ctx.update(groups=groups, intro=t["intro_digest"].format(count=count))
+        subject = f"{t['subject_digest']}: {count}"
+        template = "digest"
+    else:
+        view = notice_view(row.payload, lang)
+        intro = t[f"intro_{row.kind}"].format(days=row.payload.get("reminder_days", ""))
+        ctx.update(n=view, intro=intro)
+        prefix = "★ " if view.innovation == "innovative" else ""
+        subject = f"{prefix}{t['subject_' + row.kind]}: {view.title}"
+        template = "alert"
+    return Rendered(
+        subject=header_safe(subject),
+        text=_TEXT.get_template(f"{template}.txt.j2").render(**ctx),
+        html=_HTML.get_template(f"{template}.html.j2").render(**ctx),
+    )
+
+
+def digest_groups(views: list[tuple[str, NoticeView]]) -> list[tuple[str, list[tuple[str, NoticeView]]]]:
+    """Group digest items by subscription; innovative first, then possible, then by deadline."""
+    rank = {"innovative": 0, "possible": 1}
+    groups: dict[str, list[tuple[str, NoticeView]]] = {}
+    for kind, v in views:
+        groups.setdefault(v.subscriptions[0] if v.subscriptions else "", []).append((kind, v))
+    for items in groups.values():
+        items.sort(key=lambda kv: (rank.get(kv[1].innovation or "", 2), kv[1].deadline is None, kv[1].title))
+    return sorted(groups.items(), key=lambda kv: kv[0])
+
+
+def build_message(
+    row: OutboxMessage, sub: Subscriber, settings: Settings, items: list[OutboxMessage] | None = None
+) -> EmailMessage:
+    """The full email of one outbox row, headers included; pure, so it is the same on every retry."""
+    secret = settings.secret_key.get_secret_value()
+    token = make_token(secret, sub.id, sub.email)
+    base = settings.public_url.rstrip("/")
+    unsubscribe_url = f"{base}/unsubscribe/{token}"
+    r = render_row(row, sub, unsubscribe_url, items)
+    from_name, from_addr = parseaddr(settings.mail_from)
+    domain = from_addr.rpartition("@")[2] or "localhost"
+    msg = EmailMessage()
+    msg["From"] = formataddr((header_safe(from_name), from_addr))
+    msg["To"] = formataddr((header_safe(sub.name or ""), sub.email))
+    msg["Subject"] = r.subject
+    msg["Message-ID"] = message_id(row, domain)
+    msg["Date"] = format_datetime(row.created_at)
+    # RFC 8058 one-click: the POST body "List-Unsubscribe=One-Click" goes to the https URL.
+    msg["List-Unsubscribe"] = f"<{unsubscribe_url}>, <mailto:{from_addr}?subject=unsubscribe%20{token}>"
+    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies to us
+    msg["X-TenderWatch-Kind"] = row.kind
+    if row.procedure_key:
+        msg["X-TenderWatch-Procedure"] = header_safe(row.procedure_key, 200)
+    msg.set_content(r.text)
+    msg.add_alternative(r.html, subtype="html")
+    return msg

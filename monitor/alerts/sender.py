@@ -1,0 +1,134 @@
+"""Sending the outbox: claim a batch, open one connection, send, record each result at once.
+
+Each sent email is marked in its own commit straight after the server accepted it, so a
+crash can repeat at most the one email in flight, and that repeat carries the same
+Message-ID (see ``outbox``). Safe to run in several processes at once: claims are disjoint.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.base import utcnow
+from db.models.alerts import CANCELLED, OutboxMessage, Subscriber
+from db.session import get_sessionmaker
+from monitor.alerts import outbox
+from monitor.alerts.mailer import ConnectionLost, MessageRejected, Transport, transport_for
+from monitor.alerts.render import build_message
+from monitor.settings import Settings
+
+log = logging.getLogger(__name__)
+BATCH = 50
+
+
+@dataclass
+class SendStats:
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    """Rows of subscribers who were disabled or unsubscribed before their email went out."""
+    batches: int = 0
+
+
+def send_pending(
+    url_or_sessionmaker: str | sessionmaker[Session],
+    settings: Settings,
+    now: datetime | None = None,
+    limit: int | None = None,
+    *,
+    transport: Transport | None = None,
+    batch_size: int = BATCH,
+) -> SendStats:
+    """Send every due outbox row (up to ``limit``); return what happened."""
+    maker = (
+        get_sessionmaker(url_or_sessionmaker) if isinstance(url_or_sessionmaker, str) else url_or_sessionmaker
+    )
+    transport = transport or transport_for(settings)
+    stats = SendStats()
+    while limit is None or stats.claimed < limit:
+        size = batch_size if limit is None else min(batch_size, limit - stats.claimed)
+        at = now or utcnow()
+        with maker() as session:
+            ids = outbox.claim(session, at, size)
+            if not ids:
+                break
+            stats.claimed += len(ids)
+            stats.batches += 1
+            if not _send_batch(session, ids, settings, transport, at, now, stats):
+                break  # the server is down: everything claimed is rescheduled; stop this run
+    return stats
+
+
+def _send_batch(
+    session: Session,
+    ids: list[int],
+    settings: Settings,
+    transport: Transport,
+    at: datetime,
+    fixed_now: datetime | None,
+    stats: SendStats,
+) -> bool:
+    """Send one claimed batch over one connection; False when the connection could not be used."""
+    try:
+        transport.open()
+    except ConnectionLost as exc:
+        log.warning("mail server unavailable, %d emails rescheduled: %s", len(ids), exc)
+        _fail_all(session, ids, str(exc), at, stats)
+        return False
+    try:
+        for i, row_id in enumerate(ids):
+            row = session.get(OutboxMessage, row_id)
+            assert row is not None
+            sub = session.get(Subscriber, row.subscriber_id)
+            if sub is None or not sub.enabled:
+                row.state = CANCELLED
+                row.claim_token = None
+                session.commit()
+                stats.skipped += 1
+                continue
+            try:
+                items = _digest_items(session, row) if row.kind == "digest" else None
+                msg = build_message(row, sub, settings, items)
+                transport.send(msg)
+            except ConnectionLost as exc:
+                log.warning("mail server connection lost after %d of %d: %s", i, len(ids), exc)
+                _fail_all(session, ids[i:], str(exc), at, stats)
+                return False
+            except MessageRejected as exc:
+                outbox.mark_failed(session, row_id, f"rejected: {exc}", fixed_now or utcnow())
+                session.commit()
+                stats.failed += 1
+                continue
+            except Exception as exc:  # a rendering bug must fail this row, not stop the outbox
+                log.exception("outbox row %d could not be built", row_id)
+                outbox.mark_failed(session, row_id, f"{type(exc).__name__}: {exc}", fixed_now or utcnow())
+                session.commit()
+                stats.failed += 1
+                continue
+            outbox.mark_sent(session, row_id, fixed_now or utcnow())
+            session.commit()
+            stats.sent += 1
+    finally:
+        transport.close()
+    return True
+
+
+def _fail_all(session: Session, ids: list[int], error: str, at: datetime, stats: SendStats) -> None:
+    for row_id in ids:
+        outbox.mark_failed(session, row_id, error, at)
+    session.commit()
+    stats.failed += len(ids)
+
+
+def _digest_items(session: Session, row: OutboxMessage) -> list[OutboxMessage]:
+    return list(
+        session.scalars(
+            select(OutboxMessage).where(OutboxMessage.digest_id == row.id).order_by(OutboxMessage.id)
+        )
+    )

@@ -1,0 +1,130 @@
+"""Subscribers and their subscriptions: create, update, import, export, disable, unsubscribe.
+
+Imports are idempotent by email: a subscriber is updated in place, its subscriptions by name,
+and a subscription missing from the file is removed (the file describes the subscriber whole).
+A subscriber who unsubscribed stays unsubscribed whatever a later import says: their choice
+outranks an admin's old spreadsheet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from db.base import utcnow
+from db.models.alerts import Subscriber, Subscription
+from monitor.subscribers.config import WEEKDAYS, SubscribersFile, SubscriberSpec, SubscriptionSpec
+
+__all__ = [
+    "SubscriberSpec",
+    "SubscribersFile",
+    "SyncStats",
+    "disable",
+    "export_all",
+    "find",
+    "sync_from_config",
+    "to_spec",
+    "upsert",
+]
+
+
+@dataclass
+class SyncStats:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"{len(self.created)} created, {len(self.updated)} updated, {len(self.unchanged)} unchanged"
+
+
+def find(session: Session, email: str) -> Subscriber | None:
+    return session.scalar(
+        select(Subscriber)
+        .where(Subscriber.email == email.strip().lower())
+        .options(selectinload(Subscriber.subscriptions))
+    )
+
+
+def upsert(session: Session, spec: SubscriberSpec) -> tuple[Subscriber, str]:
+    """Create or update one subscriber from ``spec``; returns it and created/updated/unchanged."""
+    sub = find(session, spec.email)
+    created = sub is None
+    if sub is None:
+        sub = Subscriber(email=spec.email)
+        session.add(sub)
+    before = None if created else to_spec(sub).model_dump()
+    sub.name = spec.name
+    sub.kind = spec.kind
+    sub.branch = spec.branch
+    sub.language = spec.language
+    sub.delivery = spec.delivery
+    sub.digest_hour = spec.digest_hour
+    sub.digest_weekday = WEEKDAYS.index(spec.digest_day)
+    sub.reminder_days = list(spec.reminder_days)
+    sub.enabled = spec.enabled and sub.unsubscribed_at is None
+    existing = {s.name: s for s in sub.subscriptions}
+    wanted = {s.name: s for s in spec.subscriptions}
+    for name, row in existing.items():
+        if name not in wanted:
+            sub.subscriptions.remove(row)
+    for name, s in wanted.items():
+        filters = s.filters().model_dump(mode="json")
+        row = existing.get(name)
+        if row is None:
+            sub.subscriptions.append(Subscription(name=name, filters=filters, enabled=s.enabled))
+        else:
+            if row.filters != filters:
+                row.filters = filters
+            row.enabled = s.enabled
+    session.flush()
+    if created:
+        return sub, "created"
+    return sub, "unchanged" if to_spec(sub).model_dump() == before else "updated"
+
+
+def sync_from_config(session: Session, data: SubscribersFile) -> SyncStats:
+    """Upsert every subscriber of ``data`` (``config/subscribers.yaml`` or an import file)."""
+    stats = SyncStats()
+    for spec in data.subscribers:
+        _, what = upsert(session, spec)
+        getattr(stats, what).append(spec.email)
+    return stats
+
+
+def to_spec(sub: Subscriber) -> SubscriberSpec:
+    return SubscriberSpec(
+        email=sub.email,
+        name=sub.name,
+        kind=sub.kind,  # type: ignore[arg-type]
+        branch=sub.branch,
+        language=sub.language,  # type: ignore[arg-type]
+        delivery=sub.delivery,  # type: ignore[arg-type]
+        digest_hour=sub.digest_hour,
+        digest_day=WEEKDAYS[sub.digest_weekday],  # type: ignore[arg-type]
+        reminder_days=list(sub.reminder_days or []),
+        enabled=sub.enabled,
+        subscriptions=[
+            SubscriptionSpec(name=s.name, enabled=s.enabled, **s.filters) for s in sub.subscriptions
+        ],
+    )
+
+
+def export_all(session: Session) -> SubscribersFile:
+    subs = session.scalars(
+        select(Subscriber).order_by(Subscriber.email).options(selectinload(Subscriber.subscriptions))
+    ).all()
+    return SubscribersFile(subscribers=[to_spec(s) for s in subs])
+
+
+def disable(session: Session, email: str, *, unsubscribed: bool = False) -> Subscriber | None:
+    """Stop all mail to ``email``. ``unsubscribed`` records that the person asked for it."""
+    sub = find(session, email)
+    if sub is None:
+        return None
+    sub.enabled = False
+    if unsubscribed and sub.unsubscribed_at is None:
+        sub.unsubscribed_at = utcnow()
+    return sub

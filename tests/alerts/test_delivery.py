@@ -1,0 +1,267 @@
+"""The issue's delivery scenarios, end to end: store → enqueue → (digest) → real SMTP on loopback.
+
+Each runs on SQLite and on PostgreSQL (``db_url``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.models.alerts import OutboxMessage
+from db.record import Buyer
+from db.session import get_sessionmaker
+from monitor.alerts import outbox
+from monitor.alerts.digest import build_due_digests
+from monitor.alerts.enqueue import enqueue_pending
+from monitor.alerts.sender import send_pending
+from monitor.subscribers import SubscriberSpec, upsert
+from tests.alerts.conftest import SmtpSink, ingest
+from tests.db.records import NOW, call, change_of
+
+IT = {"name": "IT", "cpv": ["72000000"]}
+BUILDING = {"name": "Rakentaminen", "cpv": ["45000000"]}
+
+
+def subscriber(session: Session, email: str, *subs: dict, **kw) -> int:
+    spec = SubscriberSpec(email=email, name=email.split("@")[0], subscriptions=list(subs), **kw)
+    row, _ = upsert(session, spec)
+    session.commit()
+    return row.id
+
+
+def states(session: Session) -> list[tuple[str, str, str]]:
+    session.rollback()  # a new transaction: SQLite (WAL) reads a snapshot
+    rows = session.execute(
+        select(OutboxMessage.kind, OutboxMessage.state, OutboxMessage.ref).order_by(OutboxMessage.id)
+    )
+    return [tuple(r) for r in rows]
+
+
+def cycle(session: Session, db_url: str, settings, now):  # type: ignore[no-untyped-def]
+    stats = enqueue_pending(session, now)
+    session.commit()
+    sent = send_pending(db_url, settings, now=now)
+    return stats, sent
+
+
+def test_instant_alert_is_delivered_once_with_unsubscribe_headers(
+    session: Session, db_url: str, smtp: SmtpSink, mail_settings
+) -> None:
+    subscriber(session, "it@example.com", IT)
+    subscriber(session, "build@example.com", BUILDING)
+    rec = dataclasses.replace(call(), cpv_main="72212000")
+    ingest(session, rec, NOW)
+
+    stats, sent = cycle(session, db_url, mail_settings, NOW)
+    assert (stats.new, sent.sent, sent.failed) == (1, 1, 0)
+    [msg] = smtp.messages
+    assert msg["To"].addresses[0].addr_spec == "it@example.com"
+    assert str(msg["List-Unsubscribe"]).strip().startswith("<https://tenderwatch.example.org/unsubscribe/")
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text = msg.get_body(("plain",)).get_content()
+    assert "CPV 72000000 kattaa koodin 72212000" in text  # why it matched, in the subscriber's language
+    assert "Innovatiivinen liikennejärjestelmä" in msg["Subject"]
+
+    stats, sent = cycle(session, db_url, mail_settings, NOW + timedelta(minutes=5))
+    assert (stats.new, sent.claimed) == (0, 0)
+    assert len(smtp.messages) == 1
+
+
+def test_daily_digest_waits_for_its_hour_and_lists_innovative_first(
+    session: Session, db_url: str, smtp: SmtpSink, mail_settings
+) -> None:
+    # 07:00 Helsinki = 05:00 UTC in March (EET, +02:00).
+    subscriber(session, "digest@example.com", IT, delivery="daily", digest_hour=7, language="en")
+    plain = dataclasses.replace(call(), title={"fin": "Tavallinen ylläpito"}, cpv_main="72500000")
+    ingest(session, plain, NOW)
+    fancy = dataclasses.replace(
+        call(publication_number="00711912-2026"), title={"fin": "Tekoälyn innovaatiokumppanuus"}
+    )
+    ingest(session, fancy, NOW)
+    from db.models.classification import NoticeClassification
+    from db.models.notices import Notice
+
+    # Label one notice innovative as the classifier would (its own tests prove the classifier).
+    fancy_pk = session.scalar(select(Notice.id).where(Notice.notice_id == fancy.notice_id))
+    session.add(
+        NoticeClassification(
+            notice_pk=fancy_pk,
+            label="innovative",
+            score=7.5,
+            rules_version="t",
+            result={
+                "reasons": [
+                    {
+                        "signal_id": "kw-innovation-partnership",
+                        "field": "title",
+                        "matched": "innovaatiokumppanuus",
+                        "weight": 7.5,
+                    }
+                ]
+            },
+        )
+    )
+    session.commit()
+
+    before = NOW.replace(hour=4, minute=0)  # 06:00 Helsinki
+    stats, sent = cycle(session, db_url, mail_settings, before)
+    assert stats.held == 2 and sent.claimed == 0
+    assert build_due_digests(session, before) == 0  # held at 06:00: today's 07:00 digest takes them
+    at = NOW.replace(hour=5, minute=30)  # 07:30 Helsinki
+    assert build_due_digests(session, at) == 1
+    session.commit()
+    assert build_due_digests(session, at) == 0  # the same period never twice
+    session.commit()
+    sent = send_pending(db_url, mail_settings, now=at)
+    assert sent.sent == 1
+    [msg] = smtp.messages
+    assert "digest" in msg["Subject"].lower()
+    text = msg.get_body(("plain",)).get_content()
+    assert text.index("innovaatiokumppanuus") < text.index("Tavallinen ylläpito")
+    assert "Innovation-oriented procurement" in text
+    assert [s for _, s, _ in states(session)].count("digested") == 2
+
+    # A new match after the digest waits for the next day's 07:00.
+    ingest(session, dataclasses.replace(call(), cpv_main="72300000"), NOW)
+    enqueue_pending(session, at + timedelta(hours=1))
+    session.commit()
+    assert build_due_digests(session, at + timedelta(hours=12)) == 0
+    assert build_due_digests(session, at + timedelta(days=1)) == 1
+    session.commit()
+
+
+def test_change_notice_sends_one_update_to_those_who_got_the_call_only(
+    session: Session, db_url: str, smtp: SmtpSink, mail_settings
+) -> None:
+    subscriber(session, "it@example.com", IT)
+    subscriber(session, "build@example.com", BUILDING)
+    original = call()
+    ingest(session, original, NOW)
+    cycle(session, db_url, mail_settings, NOW)
+    assert len(smtp.messages) == 1
+
+    later = original.deadline + timedelta(days=14)
+    change = change_of(original, deadline=later, lots=[dataclasses.replace(original.lots[0], deadline=later)])
+    ingest(session, change, NOW + timedelta(days=1))
+    stats, sent = cycle(session, db_url, mail_settings, NOW + timedelta(days=1))
+    assert (stats.updates, stats.new, sent.sent) == (1, 0, 1)
+    update_msg = smtp.messages[-1]
+    assert update_msg["To"].addresses[0].addr_spec == "it@example.com"
+    assert "Muutos hankintaan" in update_msg["Subject"]
+    assert "Määräaika muuttui" in update_msg.get_body(("plain",)).get_content()
+    assert smtp.to("build@example.com") == []
+
+    stats, sent = cycle(session, db_url, mail_settings, NOW + timedelta(days=1, minutes=5))
+    assert (stats.updates, sent.claimed, len(smtp.messages)) == (0, 0, 2)
+
+
+def test_smtp_down_then_up_delivers_every_email_exactly_once(
+    session: Session, db_url: str, smtp: SmtpSink, mail_settings
+) -> None:
+    for i in range(5):
+        subscriber(session, f"c{i}@example.com", IT)
+    ingest(session, call(), NOW)
+    enqueue_pending(session, NOW)
+    session.commit()
+
+    smtp.stop()
+    sent = send_pending(db_url, mail_settings, now=NOW)
+    assert (sent.sent, sent.failed) == (0, 5)
+    session.rollback()  # a new transaction: SQLite (WAL) reads a snapshot
+    rows = session.scalars(select(OutboxMessage)).all()
+    assert {(r.state, r.attempts) for r in rows} == {("failed", 1)}
+    assert all(r.next_attempt_at == NOW + outbox.backoff(1) for r in rows)
+    assert send_pending(db_url, mail_settings, now=NOW + timedelta(seconds=30)).claimed == 0  # backing off
+    sent = send_pending(db_url, mail_settings, now=NOW + timedelta(minutes=1))  # still down: 2nd failure
+    assert sent.failed == 5
+    session.rollback()  # a new transaction: SQLite (WAL) reads a snapshot
+    assert {r.next_attempt_at for r in session.scalars(select(OutboxMessage))} == {
+        NOW + timedelta(minutes=1) + outbox.backoff(2)
+    }
+
+    smtp.start()
+    sent = send_pending(db_url, mail_settings, now=NOW + timedelta(minutes=3))
+    assert (sent.sent, sent.failed) == (5, 0)
+    assert sorted(str(m["To"]) for m in smtp.messages) == sorted(f"c{i} <c{i}@example.com>" for i in range(5))
+    assert len({m["Message-ID"] for m in smtp.messages}) == 5
+    assert send_pending(db_url, mail_settings, now=NOW + timedelta(hours=1)).claimed == 0
+    assert len(smtp.messages) == 5
+
+
+def test_killed_between_send_and_mark_sent_resends_with_the_same_message_id(
+    session: Session, db_url: str, smtp: SmtpSink, mail_settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subscriber(session, "it@example.com", IT)
+    ingest(session, call(), NOW)
+    enqueue_pending(session, NOW)
+    session.commit()
+
+    class Killed(BaseException):
+        """Stands for SIGKILL: nothing after the send runs, not even except-clauses."""
+
+    def die(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise Killed
+
+    with monkeypatch.context() as m:
+        m.setattr(outbox, "mark_sent", die)
+        with pytest.raises(Killed):
+            send_pending(db_url, mail_settings, now=NOW)
+    get_sessionmaker(db_url).kw["bind"].dispose()  # the dead process's connections are gone
+    assert len(smtp.messages) == 1
+    assert states(session) == [("new", "sending", "")]
+
+    # Before the lease runs out another sender leaves it alone; after, it is sent again.
+    assert send_pending(db_url, mail_settings, now=NOW + timedelta(minutes=5)).claimed == 0
+    sent = send_pending(db_url, mail_settings, now=NOW + outbox.LEASE + timedelta(seconds=1))
+    assert sent.sent == 1
+    first, second = smtp.messages
+    assert first["Message-ID"] == second["Message-ID"]
+    assert first.get_body(("plain",)).get_content() == second.get_body(("plain",)).get_content()
+    assert states(session) == [("new", "sent", "")]
+
+
+def test_title_with_crlf_and_script_renders_safely(
+    session: Session, db_url: str, smtp: SmtpSink, mail_settings
+) -> None:
+    subscriber(session, "it@example.com", IT)
+    evil = "Tarjous\r\nBcc: victim@example.net\r\n<script>alert('x')</script>"
+    rec = call(title=evil)
+    rec = dataclasses.replace(
+        rec, buyers=[Buyer(name="Kaupunki\nX-Evil: 1 <b>", country="FIN", legal_type="la")]
+    )
+    ingest(session, rec, NOW)
+    cycle(session, db_url, mail_settings, NOW)
+    [msg] = smtp.messages
+    assert msg["Bcc"] is None and msg["X-Evil"] is None
+    assert "\n" not in msg["Subject"] and "\r" not in msg["Subject"]
+    assert smtp.handler.envelopes[0][1] == ["it@example.com"]
+    html = msg.get_body(("html",)).get_content()
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<b>" not in html.replace("<b>", "", 0) or "&lt;b&gt;" in html
+    assert "&lt;b&gt;" in html
+
+
+def test_failed_row_is_listed_and_retry_sends_it(
+    session: Session, db_url: str, smtp: SmtpSink, mail_settings
+) -> None:
+    subscriber(session, "it@example.com", IT)
+    ingest(session, call(), NOW)
+    enqueue_pending(session, NOW)
+    session.commit()
+    smtp.stop()
+    send_pending(db_url, mail_settings, now=NOW)
+    smtp.start()
+    row = session.scalar(select(OutboxMessage))
+    assert row.state == "failed"
+    outbox.retry(session, row.id, NOW)
+    session.commit()
+    assert send_pending(db_url, mail_settings, now=NOW).sent == 1
+    assert (
+        session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == "sent"))
+        == 1
+    )
