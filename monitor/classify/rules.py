@@ -76,6 +76,10 @@ class KeywordRule(Strict):
     weight: float
     description: str = ""
     negation: Literal["drop", "ignore"] = "drop"
+    same_fact_as: list[str] = Field(
+        default_factory=list,
+        description="Structured ids stating the same fact: if one fired, this adds nothing",
+    )
     fi: LanguageTerms | None = None
     sv: LanguageTerms | None = None
     en: LanguageTerms | None = None
@@ -138,8 +142,11 @@ class Matching(Strict):
 class Exclusions(Strict):
     spans: dict[str, list[str]] = Field(default_factory=dict)
     vetoes: dict[str, list[str]] = Field(default_factory=dict)
+    """Signal id → regexes; a text hit is dropped when one matches in its sentence (structured: anywhere)."""
+    notice_vetoes: dict[str, list[str]] = Field(default_factory=dict)
+    """Signal id → regexes; the signal is dropped when one matches anywhere in the notice's texts."""
 
-    @field_validator("spans", "vetoes")
+    @field_validator("spans", "vetoes", "notice_vetoes")
     @classmethod
     def _regexes(cls, groups: dict[str, list[str]]) -> dict[str, list[str]]:
         for rxs in groups.values():
@@ -179,9 +186,18 @@ class RulesConfig(Strict):
                     problems.append(f"duplicate id {rule.id!r} at {where}; first used at {seen[rule.id]}")
                 else:
                     seen[rule.id] = where
-        for signal in self.exclusions.vetoes:
-            if signal not in seen:
-                problems.append(f"exclusions.vetoes names {signal!r}, which is no keyword or structured id")
+        for section in ("vetoes", "notice_vetoes"):
+            for signal in getattr(self.exclusions, section):
+                if signal not in seen:
+                    problems.append(
+                        f"exclusions.{section} names {signal!r}, which is no keyword or structured id"
+                    )
+        structured_ids = {r.id for r in self.structured}
+        for i, rule in enumerate(self.keywords):
+            for other in rule.same_fact_as:
+                if other not in structured_ids:
+                    where = f"keywords[{i}]{_line_note(info, ('keywords', i))}"
+                    problems.append(f"{where}: same_fact_as names {other!r}, which is no structured id")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -238,6 +254,8 @@ class Rules:
             for sid, rxs in vetoes.items()
             if sid in structured_ids
         }
+        for sid, rxs in config.exclusions.notice_vetoes.items():
+            structured_vetoes.setdefault(sid, []).extend(re.compile(rx, re.IGNORECASE) for rx in rxs)
         return cls(config, version, matcher, weights, structured_vetoes, path)
 
 

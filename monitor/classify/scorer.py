@@ -138,6 +138,11 @@ def _structured_values(record: NoticeRecord, name: str) -> Iterator[tuple[str, s
         return
     if name == "BT-105" and record.procedure_type:
         yield "BT-105 (procedure type)", record.procedure_type
+    if ":" in name:  # a source's own answers may sit in `national` (HILMA: {"innovationConsidered": true})
+        for key in (name, name.partition(":")[2]):
+            value = record.national.get(key)
+            if value is not None:
+                yield name, str(value).lower() if isinstance(value, bool) else str(value)
     for code in record.signals.get(name, ()):
         yield name, str(code)
     for lot in record.lots:
@@ -185,7 +190,21 @@ def classify(record: NoticeRecord, rules: Rules) -> Classification:
     def weight(hit: Hit) -> float:
         return rules.weights[hit.term_id] * hit.factor * multiplier_of[hit.field]
 
-    kept = _drop_weaker_inside_stronger(matches.hits, weight, not_counted)
+    fired = {r.signal_id for r in reasons}
+    same_fact = {k.id: [s for s in k.same_fact_as if s in fired] for k in rules.config.keywords}
+    hits = []
+    for hit in matches.hits:
+        if same_fact.get(hit.term_id):
+            why = f"same fact as structured signal {same_fact[hit.term_id][0]}, counted there"
+            not_counted.append(NotCounted(hit.term_id, hit.field, hit.matched, hit.snippet, why, hit.lang))
+            continue
+        veto = _structured_veto(rules.structured_vetoes.get(hit.term_id, ()), fields)
+        if veto:
+            why = f"vetoed: {veto[2]!r} in {veto[0]}"
+            not_counted.append(NotCounted(hit.term_id, hit.field, hit.matched, hit.snippet, why, hit.lang))
+            continue
+        hits.append(hit)
+    kept = _drop_weaker_inside_stronger(hits, weight, not_counted)
     best: dict[str, tuple[float, Hit]] = {}
     for hit in kept:
         w = weight(hit)
