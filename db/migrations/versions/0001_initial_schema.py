@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 05:44:59.801466
+Create Date: 2026-11-26 05:53:55.731390
 """
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_raw_documents_fetched_at'), ['fetched_at'], unique=False)
 
     op.create_table('source_watermarks',
-    sa.Column('source', sa.String(length=32), nullable=False),
+    sa.Column('source', sa.String(length=100), nullable=False),
     sa.Column('value', db.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', db.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('source', name=op.f('pk_source_watermarks'))

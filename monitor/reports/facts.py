@@ -1,0 +1,238 @@
+"""Derive each procedure's report row (``db.models.reports.ReportProcedure``) from the store.
+
+A row is re-derived when it is missing, when the procedure changed since (the store bumps
+``Procedure.updated_at`` on every notice it folds in), when one of its notices was classified
+since, or when the branches config changed. Deriving is Python (the branch mapping is regexes
+and validity dates from config/branches.yaml); reporting is SQL over the derived rows.
+
+Decisions (the issue leaves them open):
+- A procedure counts in the period of its first non-planning notice: the call, or, when no call
+  was stored (a direct award, or a call older than our collection), its first award notice.
+  Its changes, cancellation and award notices count with it, never in their own period.
+- Its label is the best label over all its notices (``innovative`` > ``possible`` > ``none``):
+  a change that adds an innovation partnership, or a HILMA award answering "new to the market",
+  makes the procedure innovative.
+- Its area is where the buyer of its current notice (the store's ``Procedure.buyer_*``) maps on
+  the period date; buyers outside Finland get no area and are not counted.
+- Its value is the store's current estimated value (the latest call or change that has one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from db.base import utcnow
+from db.models.classification import ClassificationChange, NoticeClassification
+from db.models.notices import Notice, Procedure
+from db.models.reports import ReportProcedure
+from db.record import Buyer
+from monitor.branches import BranchesConfig
+from monitor.classify.scorer import LABEL_RANK
+
+log = logging.getLogger(__name__)
+
+FINLAND = frozenset({"FIN", "FI"})
+UNMAPPED = "unmapped"
+_CHUNK = 500  # procedures per batch: IN (...) lists stay well under both databases' limits
+_LATE_COMMIT = timedelta(hours=1)
+_LIFECYCLE_COUNTER = {"call": "n_call", "change": "n_change", "award": "n_award", "cancel": "n_cancel"}
+
+
+def branches_version(branches: BranchesConfig) -> str:
+    """A short content hash of the branches config: rows derived with another one are stale."""
+    return hashlib.sha256(branches.model_dump_json().encode()).hexdigest()[:16]
+
+
+def area_of(branches: BranchesConfig, buyer: Buyer, on_date: date | None) -> str | None:
+    """The report area of a buyer: branch id, group, ``unmapped`` (Finnish, no rule), or None (abroad)."""
+    country = (buyer.country or "").upper()
+    if country and country not in FINLAND:
+        return None
+    match = branches.map_buyer(buyer, on_date)
+    if match.mapped:
+        return match.key
+    # A buyer of unknown country that no rule placed is not known to be Finnish.
+    return UNMAPPED if country else None
+
+
+@dataclass
+class RefreshStats:
+    derived: int = 0
+    removed: int = 0
+
+
+def refresh_report_procedures(
+    session: Session,
+    branches: BranchesConfig,
+    *,
+    procedure_pks: Iterable[int] | None = None,
+    full: bool = False,
+    now: datetime | None = None,
+) -> RefreshStats:
+    """Bring ``report_procedures`` up to date; returns how many rows were (re)derived.
+
+    ``procedure_pks`` forces those procedures (the processing step passes the ones whose labels
+    just changed); ``full`` re-derives every row. Either way stale rows are found and redone.
+    """
+    now = now or utcnow()
+    version = branches_version(branches)
+    todo: set[int] = set(procedure_pks or ())
+    if full:
+        todo.update(session.scalars(select(Procedure.id)))
+    else:
+        todo.update(_stale(session, version))
+    stats = RefreshStats()
+    cache: dict[tuple[Any, ...], str | None] = {}
+    ordered = sorted(todo)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        rows = list(_derive(session, branches, chunk, version, now, cache))
+        session.execute(delete(ReportProcedure).where(ReportProcedure.procedure_pk.in_(chunk)))
+        if rows:
+            session.execute(ReportProcedure.__table__.insert(), rows)
+        stats.derived += len(rows)
+        stats.removed += len(chunk) - len(rows)
+    if stats.derived:
+        log.info("report rows derived: %d", stats.derived)
+    return stats
+
+
+def _stale(session: Session, version: str) -> set[int]:
+    rp = ReportProcedure
+    missing_or_changed = (
+        select(Procedure.id)
+        .outerjoin(rp, rp.procedure_pk == Procedure.id)
+        .where(
+            or_(
+                rp.procedure_pk.is_(None),
+                rp.procedure_stamp.is_(None),
+                rp.procedure_stamp != Procedure.updated_at,
+                rp.config_version != version,
+            )
+        )
+    )
+    stale = set(session.scalars(missing_or_changed))
+    stale.update(_relabelled(session))
+    return stale
+
+
+def _relabelled(session: Session) -> set[int]:
+    """Procedures with a notice whose label changed after their row was derived.
+
+    Only label changes matter (a re-classification to the same label changes no figure), and
+    the classifier records each one as a ``ClassificationChange`` with the procedure. Changes
+    are first cut by time (indexed) to those after the last derivation less an hour, so this
+    stays cheap at a million procedures; the hour covers a classification transaction that
+    committed after a derivation began.
+    """
+    last = session.scalar(select(func.max(ReportProcedure.refreshed_at)))
+    cc, rp = ClassificationChange, ReportProcedure
+    query = select(cc.procedure_pk).where(cc.procedure_pk.is_not(None))
+    if last is not None:
+        query = query.where(cc.changed_at > last - _LATE_COMMIT)
+    query = (
+        query.join(rp, rp.procedure_pk == cc.procedure_pk).where(cc.changed_at > rp.refreshed_at).distinct()
+    )
+    return {pk for pk in session.scalars(query) if pk is not None}
+
+
+def notice_labels(session: Session, notice_pks: list[int]) -> dict[int, str]:
+    """The current label of each classified notice among ``notice_pks``."""
+    nc = NoticeClassification
+    out: dict[int, str] = {}
+    for start in range(0, len(notice_pks), _CHUNK):
+        chunk = notice_pks[start : start + _CHUNK]
+        for pk, label in session.execute(select(nc.notice_pk, nc.label).where(nc.notice_pk.in_(chunk))):
+            out[pk] = label
+    return out
+
+
+def _derive(
+    session: Session,
+    branches: BranchesConfig,
+    chunk: list[int],
+    version: str,
+    now: datetime,
+    cache: dict[tuple[Any, ...], str | None],
+) -> Iterator[dict[str, Any]]:
+    procs = {
+        p.id: p
+        for p in session.execute(
+            select(
+                Procedure.id,
+                Procedure.updated_at,
+                Procedure.buyer_name,
+                Procedure.buyer_org_id,
+                Procedure.buyer_country,
+                Procedure.buyer_legal_type,
+                Procedure.estimated_value_amount,
+                Procedure.estimated_value_currency,
+                Procedure.is_cancelled,
+            ).where(Procedure.id.in_(chunk))
+        )
+    }
+    notices: dict[int, list[Any]] = {}
+    for n in session.execute(
+        select(
+            Notice.id,
+            Notice.procedure_pk,
+            Notice.lifecycle,
+            Notice.changed_notice_ref,
+            Notice.publication_date,
+            Notice.issue_date,
+        ).where(Notice.procedure_pk.in_(chunk))
+    ):
+        notices.setdefault(n.procedure_pk, []).append(n)
+    labels = notice_labels(session, [n.id for ns in notices.values() for n in ns])
+    for pk, p in procs.items():
+        ns = notices.get(pk, [])
+        used = [n for n in ns if n.lifecycle != "planning"]
+        dated = sorted(((n.publication_date or n.issue_date or date.max), n.id) for n in used)
+        period = dated[0][0] if dated and dated[0][0] != date.max else None
+        best: tuple[int, int] | None = None
+        for n in ns:
+            if n.id in labels:
+                cand = (LABEL_RANK.get(labels[n.id], 0), -n.id)
+                best = cand if best is None or cand > best else best
+        key = (p.buyer_name, p.buyer_org_id, p.buyer_country, p.buyer_legal_type, period)
+        if key not in cache:
+            buyer = Buyer(
+                name=p.buyer_name or "",
+                org_id=p.buyer_org_id,
+                country=p.buyer_country,
+                legal_type=p.buyer_legal_type,
+            )
+            cache[key] = area_of(branches, buyer, period)
+        counts = dict.fromkeys(_LIFECYCLE_COUNTER.values(), 0)
+        for n in used:
+            # eForms change notices keep their form type, so the store calls them "call":
+            # BT-758 (what they change) tells them apart.
+            kind = "change" if n.lifecycle == "call" and n.changed_notice_ref else n.lifecycle
+            counts[_LIFECYCLE_COUNTER.get(kind, "n_call")] += 1
+        label = None
+        if best is not None:
+            label = next(k for k, v in LABEL_RANK.items() if v == best[0])
+        yield {
+            "procedure_pk": pk,
+            "period_date": period,
+            "period_month": period.year * 100 + period.month if period else None,
+            "area": cache[key],
+            "label": label,
+            "label_notice_pk": -best[1] if best is not None else None,
+            "call_notice_pk": dated[0][1] if dated else None,
+            "cancelled": bool(p.is_cancelled),
+            "value_amount": p.estimated_value_amount,
+            "value_currency": (p.estimated_value_currency or "").upper() or None,
+            **counts,
+            "procedure_stamp": p.updated_at,
+            "config_version": version,
+            "refreshed_at": now,
+        }

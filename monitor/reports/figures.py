@@ -1,0 +1,433 @@
+"""The branch report's figures, aggregated by the database over ``report_procedures``.
+
+Every figure is a GROUP BY over the period's rows (a few hundred groups come back, never the
+procedures), so the report costs one index range scan per period however many procedures
+there are. Python only folds the groups into one row per area and works out shares.
+
+What is counted (see ``monitor.reports.facts`` for how a procedure gets its period, area and
+label): procedures, not notices; a cancelled procedure is left out of the calls and values
+and shown in its own column; values are estimated values in euro, and a call without one (or
+in another currency) is counted as "value missing"; the goal is measured on the share of
+calls labelled ``innovative``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from db.base import utcnow
+from db.models.reports import ReportProcedure
+from monitor.branches import BranchesConfig
+from monitor.reports.facts import UNMAPPED, branches_version, refresh_report_procedures
+from monitor.reports.periods import Period, ReportError
+
+GROUPS: dict[str, dict[str, str]] = {
+    "yhteishankinta": {
+        "fi": "Valtion yhteishankinnat (Hansel)",
+        "sv": "Statens samupphandlingar (Hansel)",
+        "en": "State central purchasing (Hansel)",
+    },
+    "kunta": {"fi": "Kunnat", "sv": "Kommuner", "en": "Municipalities"},
+    "hyvinvointialue": {
+        "fi": "Hyvinvointialueet",
+        "sv": "Välfärdsområden",
+        "en": "Wellbeing services counties",
+    },
+    "muu": {
+        "fi": "Muut julkiset hankkijat",
+        "sv": "Övriga offentliga upphandlare",
+        "en": "Other public buyers",
+    },
+    UNMAPPED: {
+        "fi": "Tunnistamattomat valtion hankkijat",
+        "sv": "Oidentifierade statliga upphandlare",
+        "en": "Unidentified central-government buyers",
+    },
+}
+TOTAL = "FI"
+TOTAL_NAMES = {"fi": "Suomi yhteensä", "sv": "Finland totalt", "en": "Finland in total"}
+LABEL_FILTERS = ("innovative", "possible", "none", "any")
+
+
+def pct(part: float, whole: float) -> float | None:
+    return round(100.0 * part / whole, 2) if whole else None
+
+
+@dataclass
+class AreaFigures:
+    """One line of the report: a branch, a group, or Finland in total."""
+
+    key: str
+    kind: str
+    """``branch``, ``group`` or ``total``."""
+    names: dict[str, str]
+    goal_percent: float
+    calls: int = 0
+    innovative: int = 0
+    possible: int = 0
+    unclassified: int = 0
+    cancelled: int = 0
+    value_known: int = 0
+    value_eur: float = 0.0
+    innovative_value_eur: float = 0.0
+    notices: int = 0
+    prev_calls: int = 0
+    prev_innovative: int = 0
+
+    def add(self, other: AreaFigures) -> None:
+        for name in (
+            "calls", "innovative", "possible", "unclassified", "cancelled", "value_known", "value_eur",
+            "innovative_value_eur", "notices", "prev_calls", "prev_innovative",
+        ):  # fmt: skip
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def name(self, lang: str = "fi") -> str:
+        return self.names.get(lang) or self.names.get("en") or self.key
+
+    @property
+    def value_missing(self) -> int:
+        return self.calls - self.value_known
+
+    @property
+    def innovative_share(self) -> float | None:
+        return pct(self.innovative, self.calls)
+
+    @property
+    def possible_share(self) -> float | None:
+        return pct(self.possible, self.calls)
+
+    @property
+    def innovative_or_possible_share(self) -> float | None:
+        return pct(self.innovative + self.possible, self.calls)
+
+    @property
+    def innovative_value_share(self) -> float | None:
+        return pct(self.innovative_value_eur, self.value_eur)
+
+    @property
+    def prev_share(self) -> float | None:
+        return pct(self.prev_innovative, self.prev_calls)
+
+    @property
+    def change_pp(self) -> float | None:
+        """Change of the innovative share against the previous period, in percentage points."""
+        now, before = self.innovative_share, self.prev_share
+        return None if now is None or before is None else round(now - before, 2)
+
+    @property
+    def gap_pp(self) -> float | None:
+        """Percentage points still missing to reach the goal (negative: above it)."""
+        share = self.innovative_share
+        return None if share is None else round(self.goal_percent - share, 2)
+
+    @property
+    def meets_goal(self) -> bool | None:
+        gap = self.gap_pp
+        return None if gap is None else gap <= 0
+
+
+@dataclass(frozen=True)
+class MonthPoint:
+    month: int
+    """YYYYMM."""
+    calls: int
+    innovative: int
+    possible: int
+
+    @property
+    def share(self) -> float | None:
+        return pct(self.innovative, self.calls)
+
+    @property
+    def label(self) -> str:
+        return f"{self.month // 100}-{self.month % 100:02d}"
+
+
+@dataclass
+class Report:
+    period: Period
+    previous: Period
+    goal_percent: float
+    areas: list[AreaFigures]
+    total: AreaFigures
+    trend: dict[str, list[MonthPoint]]
+    """Area key (and ``FI``) → one point per month of ``trend_period``."""
+    trend_period: Period
+    notices_used: dict[str, int]
+    """Notices behind the figures by kind: ``call``, ``change``, ``award``, ``cancel``."""
+    generated_at: datetime
+    branches_version: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def area(self, key: str) -> AreaFigures:
+        if key == TOTAL:
+            return self.total
+        for a in self.areas:
+            if a.key == key:
+                return a
+        raise ReportError(f"no area {key!r} in this report")
+
+
+def area_names(branches: BranchesConfig) -> dict[str, tuple[str, dict[str, str]]]:
+    """Every area in report order: branches by budget main title, then the groups."""
+    out: dict[str, tuple[str, dict[str, str]]] = {}
+    for b in sorted(branches.branches, key=lambda b: b.main_title):
+        out[b.id] = ("branch", b.names.model_dump())
+    for key, names in GROUPS.items():
+        out[key] = ("group", names)
+    return out
+
+
+def resolve_area(branches: BranchesConfig, text: str) -> str:
+    """A user's ``--branch`` value → an area key (branch ids in any case, group keys, ``FI``)."""
+    value = text.strip()
+    if value.upper() in (TOTAL, "FIN", "ALL"):
+        return TOTAL
+    names = area_names(branches)
+    for key in names:
+        if key.lower() == value.lower():
+            return key
+    raise ReportError(f"unknown branch or group {text!r}; choose one of: {', '.join([*names, TOTAL])}")
+
+
+def _in_period(period: Period) -> Any:
+    rp = ReportProcedure
+    return and_(rp.period_date >= period.start, rp.period_date <= period.end, rp.area.is_not(None))
+
+
+def _aggregate(session: Session, period: Period) -> list[Any]:
+    rp = ReportProcedure
+    eur = rp.value_currency == "EUR"
+    query = (
+        select(
+            rp.area,
+            rp.label,
+            rp.cancelled,
+            func.count().label("n"),
+            func.sum(case((and_(eur, rp.value_amount.is_not(None)), 1), else_=0)).label("known"),
+            func.sum(case((eur, rp.value_amount), else_=None)).label("value"),
+            func.sum(rp.n_call).label("n_call"),
+            func.sum(rp.n_change).label("n_change"),
+            func.sum(rp.n_award).label("n_award"),
+            func.sum(rp.n_cancel).label("n_cancel"),
+        )
+        .where(_in_period(period))
+        .group_by(rp.area, rp.label, rp.cancelled)
+    )
+    return list(session.execute(query))
+
+
+def _trend(session: Session, period: Period) -> list[Any]:
+    rp = ReportProcedure
+    query = (
+        select(rp.area, rp.period_month, rp.label, func.count().label("n"))
+        .where(_in_period(period), rp.cancelled.is_(False))
+        .group_by(rp.area, rp.period_month, rp.label)
+    )
+    return list(session.execute(query))
+
+
+def build_report(
+    session: Session,
+    branches: BranchesConfig,
+    period: Period,
+    *,
+    goal_percent: float = 5.0,
+    refresh: bool = True,
+    trend_months: int = 12,
+    now: datetime | None = None,
+) -> Report:
+    """The figures of ``period`` per area, with the previous period and a monthly trend.
+
+    ``refresh`` first brings the derived rows up to date (cheap when they are: one query).
+    """
+    if refresh:
+        refresh_report_procedures(session, branches, now=now)
+    names = area_names(branches)
+    areas: dict[str, AreaFigures] = {
+        key: AreaFigures(key, kind, n, goal_percent) for key, (kind, n) in names.items()
+    }
+
+    def area(key: str) -> AreaFigures:
+        if key not in areas:  # a branch since removed from the config: still shown, by its key
+            areas[key] = AreaFigures(key, "branch", {}, goal_percent)
+        return areas[key]
+
+    used = {"call": 0, "change": 0, "award": 0, "cancel": 0}
+    for row in _aggregate(session, period):
+        a = area(row.area)
+        a.notices += row.n_call + row.n_change + row.n_award + row.n_cancel
+        for k in used:
+            used[k] += getattr(row, f"n_{k}") or 0
+        if row.cancelled:
+            a.cancelled += row.n
+            continue
+        a.calls += row.n
+        a.value_known += row.known or 0
+        a.value_eur += row.value or 0.0
+        if row.label == "innovative":
+            a.innovative += row.n
+            a.innovative_value_eur += row.value or 0.0
+        elif row.label == "possible":
+            a.possible += row.n
+        elif row.label is None:
+            a.unclassified += row.n
+    previous = period.previous()
+    for row in _aggregate(session, previous):
+        if row.cancelled:
+            continue
+        a = area(row.area)
+        a.prev_calls += row.n
+        if row.label == "innovative":
+            a.prev_innovative += row.n
+    total = AreaFigures(TOTAL, "total", dict(TOTAL_NAMES), goal_percent)
+    for a in areas.values():
+        total.add(a)
+
+    trend_period = period.trend(trend_months)
+    months = trend_period.months()
+    counts: dict[tuple[str, int], list[int]] = {}
+    for row in _trend(session, trend_period):
+        for key in (row.area, TOTAL):
+            c = counts.setdefault((key, row.period_month), [0, 0, 0])
+            c[0] += row.n
+            c[1] += row.n if row.label == "innovative" else 0
+            c[2] += row.n if row.label == "possible" else 0
+    trend = {
+        key: [MonthPoint(m, *counts.get((key, m), [0, 0, 0])) for m in months] for key in [*areas, TOTAL]
+    }
+    return Report(
+        period=period,
+        previous=previous,
+        goal_percent=goal_percent,
+        areas=list(areas.values()),
+        total=total,
+        trend=trend,
+        trend_period=trend_period,
+        notices_used=used,
+        generated_at=now or utcnow(),
+        branches_version=branches_version(branches),
+    )
+
+
+# ------------------------------------------------------------------------------ drill-down
+@dataclass(frozen=True)
+class CallRow:
+    """One procedure behind a figure."""
+
+    procedure_pk: int
+    procedure_key: str
+    area: str
+    period_date: date
+    label: str | None
+    cancelled: bool
+    title: str | None
+    buyer_name: str | None
+    value_amount: float | None
+    value_currency: str | None
+    publication_number: str | None
+    url: str | None
+    label_notice_pk: int | None
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+
+
+def list_calls(
+    session: Session,
+    branches: BranchesConfig,
+    period: Period,
+    *,
+    area: str = TOTAL,
+    label: str = "any",
+    include_cancelled: bool = False,
+    with_reasons: bool = False,
+    ted_site_url: str = "https://ted.europa.eu",
+    refresh: bool = True,
+    limit: int | None = None,
+) -> list[CallRow]:
+    """The procedures counted in one figure, newest first, with a link to each call."""
+    from db.models.classification import NoticeClassification
+    from db.models.notices import Notice, NoticeSource, Procedure
+
+    if label not in LABEL_FILTERS:
+        raise ReportError(f"unknown label {label!r}; choose one of: {', '.join(LABEL_FILTERS)}")
+    if refresh:
+        refresh_report_procedures(session, branches)
+    rp = ReportProcedure
+    query = (
+        select(rp, Procedure.procedure_key, Procedure.title, Procedure.buyer_name, Notice.publication_number)
+        .join(Procedure, Procedure.id == rp.procedure_pk)
+        .outerjoin(Notice, Notice.id == rp.call_notice_pk)
+        .where(_in_period(period))
+        .order_by(rp.period_date.desc(), rp.procedure_pk.desc())
+    )
+    if area != TOTAL:
+        query = query.where(rp.area == area)
+    if label == "none":
+        query = query.where((rp.label == "none") | rp.label.is_(None))
+    elif label != "any":
+        query = query.where(rp.label == label)
+    if not include_cancelled:
+        query = query.where(rp.cancelled.is_(False))
+    if limit:
+        query = query.limit(limit)
+    rows = session.execute(query).all()
+    call_pks = [r[0].call_notice_pk for r in rows if r[0].call_notice_pk]
+    source_urls: dict[int, str] = {}
+    for start in range(0, len(call_pks), 500):
+        for pk, url in session.execute(
+            select(NoticeSource.notice_pk, NoticeSource.url)
+            .where(NoticeSource.notice_pk.in_(call_pks[start : start + 500]), NoticeSource.url.is_not(None))
+            .order_by(NoticeSource.id)
+        ):
+            source_urls.setdefault(pk, url)
+    reasons: dict[int, list[dict[str, Any]]] = {}
+    if with_reasons:
+        label_pks = [r[0].label_notice_pk for r in rows if r[0].label_notice_pk]
+        for start in range(0, len(label_pks), 500):
+            for pk, result in session.execute(
+                select(NoticeClassification.notice_pk, NoticeClassification.result).where(
+                    NoticeClassification.notice_pk.in_(label_pks[start : start + 500])
+                )
+            ):
+                reasons[pk] = list((result or {}).get("reasons") or [])
+    out = []
+    for fact, key, title, buyer, pubno in rows:
+        out.append(
+            CallRow(
+                procedure_pk=fact.procedure_pk,
+                procedure_key=key,
+                area=fact.area,
+                period_date=fact.period_date,
+                label=fact.label,
+                cancelled=fact.cancelled,
+                title=title,
+                buyer_name=buyer,
+                value_amount=fact.value_amount,
+                value_currency=fact.value_currency,
+                publication_number=pubno,
+                url=notice_url(pubno, source_urls.get(fact.call_notice_pk), ted_site_url),
+                label_notice_pk=fact.label_notice_pk,
+                reasons=reasons.get(fact.label_notice_pk or -1, []),
+            )
+        )
+    return out
+
+
+def notice_url(publication_number: str | None, source_url: str | None, ted_site_url: str) -> str | None:
+    """TED's public page when the notice has an OJ S number, else the page of the source that carried it."""
+    from db.store_keys import publication_key
+
+    key = publication_key(publication_number)
+    if key:
+        return f"{ted_site_url.rstrip('/')}/en/notice/-/detail/{key}"
+    return source_url
+
+
+def area_keys(report: Report) -> Iterable[str]:
+    return [a.key for a in report.areas]

@@ -1,0 +1,231 @@
+"""The branch report as text, CSV or HTML (with its charts embedded as ``data:`` PNGs).
+
+CSV is for spreadsheets and scripts: its columns are English identifiers whose names and order
+never change (``CSV_COLUMNS``), numbers are plain (dot decimals, no thousands separators) and a
+missing figure is an empty cell. Text and HTML are for people, in fi, sv or en.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from monitor.reports.figures import AreaFigures, CallRow, Report
+from monitor.reports.i18n import LANGUAGES, TEXTS, t
+
+FORMATS = ("text", "csv", "html")
+NAME_WIDTH = 44
+CSV_COLUMNS = (
+    "period_start",
+    "period_end",
+    "area",
+    "area_kind",
+    "name_fi",
+    "name_en",
+    "calls",
+    "innovative",
+    "possible",
+    "unclassified",
+    "innovative_share_pct",
+    "innovative_or_possible_share_pct",
+    "cancelled_not_counted",
+    "value_known",
+    "value_missing",
+    "value_eur",
+    "innovative_value_eur",
+    "innovative_value_share_pct",
+    "previous_start",
+    "previous_end",
+    "previous_calls",
+    "previous_innovative",
+    "previous_innovative_share_pct",
+    "change_pp",
+    "goal_pct",
+    "gap_to_goal_pp",
+    "notices_used",
+)
+TEMPLATES = Path(__file__).parent / "templates"
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html", "j2"]),  # every value from notices is escaped
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.2f}"
+
+
+def csv_rows(report: Report) -> list[dict[str, Any]]:
+    out = []
+    for a in [*report.areas, report.total]:
+        out.append(
+            {
+                "period_start": report.period.start.isoformat(),
+                "period_end": report.period.end.isoformat(),
+                "area": a.key,
+                "area_kind": a.kind,
+                "name_fi": a.name("fi"),
+                "name_en": a.name("en"),
+                "calls": a.calls,
+                "innovative": a.innovative,
+                "possible": a.possible,
+                "unclassified": a.unclassified,
+                "innovative_share_pct": _num(a.innovative_share),
+                "innovative_or_possible_share_pct": _num(a.innovative_or_possible_share),
+                "cancelled_not_counted": a.cancelled,
+                "value_known": a.value_known,
+                "value_missing": a.value_missing,
+                "value_eur": _num(a.value_eur),
+                "innovative_value_eur": _num(a.innovative_value_eur),
+                "innovative_value_share_pct": _num(a.innovative_value_share),
+                "previous_start": report.previous.start.isoformat(),
+                "previous_end": report.previous.end.isoformat(),
+                "previous_calls": a.prev_calls,
+                "previous_innovative": a.prev_innovative,
+                "previous_innovative_share_pct": _num(a.prev_share),
+                "change_pp": _num(a.change_pp),
+                "goal_pct": _num(report.goal_percent),
+                "gap_to_goal_pp": _num(a.gap_pp),
+                "notices_used": a.notices,
+            }
+        )
+    return out
+
+
+def render_csv(report: Report) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(csv_rows(report))
+    return buf.getvalue()
+
+
+# ------------------------------------------------------------------------------ for people
+def fmt_pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f} %"
+
+
+def fmt_pp(value: float | None, lang: str) -> str:
+    return "–" if value is None else f"{value:+.1f} {t(lang, 'pp')}"
+
+
+def fmt_eur(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.0f} €".replace(",", "\u00a0")
+
+
+def _ctx(report: Report, lang: str) -> dict[str, Any]:
+    used = report.notices_used
+    procedures = sum(a.calls + a.cancelled for a in report.areas)
+    return {
+        "used": t(lang, "used", procedures=procedures, notices=sum(used.values()), **used),
+        "rules": t(lang, "rules", missing=report.total.value_missing),
+        "unclassified": t(lang, "unclassified", n=report.total.unclassified)
+        if report.total.unclassified
+        else "",
+    }
+
+
+def render_text(report: Report, lang: str = "fi") -> str:
+    if lang not in LANGUAGES:
+        lang = "fi"
+    head = (
+        f"{t(lang, 'title')}\n"
+        f"{t(lang, 'period')}: {report.period.label}   {t(lang, 'previous')}: {report.previous.label}   "
+        f"{t(lang, 'goal')}: {report.goal_percent:g} %\n"
+    )
+    cols = [
+        (t(lang, "area"), NAME_WIDTH, "<"),
+        (t(lang, "calls"), 11, ">"),
+        (t(lang, "innovative"), 14, ">"),
+        (t(lang, "possible"), 11, ">"),
+        (t(lang, "share"), 8, ">"),
+        (t(lang, "value"), 16, ">"),
+        (t(lang, "value_share"), 11, ">"),
+        (t(lang, "value_missing"), 13, ">"),
+        (t(lang, "change"), 12, ">"),
+        (t(lang, "gap"), 19, ">"),
+        (t(lang, "cancelled"), 11, ">"),
+    ]
+    lines = [head, "  ".join(f"{name[:w]:{a}{w}}" for name, w, a in cols)]
+
+    def line(a: AreaFigures) -> str:
+        cells = [
+            a.name(lang),
+            str(a.calls),
+            str(a.innovative),
+            str(a.possible),
+            fmt_pct(a.innovative_share),
+            fmt_eur(a.value_eur if a.value_known else None),
+            fmt_pct(a.innovative_value_share),
+            str(a.value_missing),
+            fmt_pp(a.change_pp, lang),
+            fmt_pp(a.gap_pp, lang),
+            str(a.cancelled),
+        ]
+        return "  ".join(f"{c[:w]:{al}{w}}" for c, (_, w, al) in zip(cells, cols, strict=True))
+
+    lines += [line(a) for a in report.areas]
+    lines.append("-" * len(lines[1]))
+    lines.append(line(report.total))
+    ctx = _ctx(report, lang)
+    lines += ["", ctx["used"], ctx["rules"]]
+    if ctx["unclassified"]:
+        lines.append(ctx["unclassified"])
+    return "\n".join(lines) + "\n"
+
+
+def data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def render_html(
+    report: Report,
+    lang: str = "fi",
+    *,
+    charts: dict[str, bytes] | None = None,
+    calls: list[CallRow] | None = None,
+    highlight: str | None = None,
+    image_src: dict[str, str] | None = None,
+) -> str:
+    """The report page. Charts are embedded as data: URIs unless ``image_src`` names them
+    (an email refers to its inline attachments as ``cid:…`` instead: mail clients block data: URIs)."""
+    if lang not in LANGUAGES:
+        lang = "fi"
+    if charts is None:
+        from monitor.reports.charts import report_charts
+
+        charts = report_charts(report, lang, area=highlight)
+    images = image_src or {name: data_uri(png) for name, png in charts.items()}
+    template = _env.get_template("branches.html.j2")
+    return template.render(
+        r=report,
+        lang=lang,
+        t=lambda key, **kw: t(lang, key, **kw),
+        images=images,
+        calls=calls,
+        highlight=highlight,
+        pct=fmt_pct,
+        pp=lambda v: fmt_pp(v, lang),
+        eur=fmt_eur,
+        ctx=_ctx(report, lang),
+        texts=TEXTS,
+    )
+
+
+def render(report: Report, fmt: str, lang: str = "fi") -> str:
+    if fmt == "csv":
+        return render_csv(report)
+    if fmt == "html":
+        return render_html(report, lang)
+    return render_text(report, lang)
