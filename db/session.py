@@ -35,7 +35,10 @@ def get_engine(url: str) -> Engine:
         event.listen(engine, "connect", _on_sqlite_connect)
         # pysqlite's own transaction handling issues BEGIN lazily and breaks SAVEPOINT;
         # take it over as the SQLAlchemy docs advise (dialects/sqlite "Serializable isolation").
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        # IMMEDIATE: a transaction takes the write lock when it begins, so concurrent writers
+        # (service threads, a crawl child, the CLI) queue on busy_timeout instead of failing
+        # with "database is locked" when a reader tries to upgrade to a writer mid-transaction.
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
 
         @event.listens_for(engine, "connect")
         def _no_autobegin(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

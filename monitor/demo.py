@@ -267,8 +267,8 @@ def run_demo(settings: Any, config: Any, *, now: datetime | None = None) -> Demo
             settings, config, "ted",
             overrides={"api_url": fake.url, "site_url": fake.url, "countries": ["FIN"],
                        "from_date": first_day.isoformat(), "to_date": anchor.isoformat()},
-            # The loopback server is ours: no politeness delay needed, and it has no robots.txt.
-            scrapy_overrides={"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "ROBOTSTXT_OBEY": False},
+            # The loopback server is ours: no politeness delay is owed to it.
+            scrapy_overrides={"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False},
         )
     processed = pipeline.process(settings, config, now)
     pipeline.digests(settings, now)

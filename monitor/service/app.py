@@ -150,6 +150,7 @@ class Service:
 
     def _shutdown(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.pause()  # no new job is submitted while the executor winds down
             self.scheduler.shutdown(wait=True)  # lets the running job finish or roll back
         jobs.CURRENT = None
         self.lock.release()
