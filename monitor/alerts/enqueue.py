@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 BATCH = 500
 STALE_CALL_STATES = ("cancelled", "awarded", "closed")
 """A call in these states is not news any more: no ``new`` alert for it (e.g. after a backfill)."""
-SOURCE_LABELS = {"ted": "TED", "ted_packages": "TED", "hilma": "HILMA"}
+HILMA_PUBLIC = "https://www.hankintailmoitukset.fi/"
 
 
 @dataclass
@@ -199,19 +199,30 @@ class _Ctx:
             self._put(subscriber_id, "new", key, "", notice.id, match_payload(facts, ms, links))
 
     def _links(self, notice: Notice, record: NoticeRecord) -> list[dict[str, str]]:
+        """Pages a person can open: TED's notice page, HILMA's public page when a source gave one.
+
+        Source URLs are what the spider fetched (TED's XML, HILMA's keyed API), not pages for
+        people, so TED's page is built from the publication number instead.
+        """
         from monitor.settings import get_settings
 
         links: list[dict[str, str]] = []
-        for source, url in self.s.execute(
-            select(NoticeSource.source, NoticeSource.url).where(NoticeSource.notice_pk == notice.id)
-        ):
-            label = SOURCE_LABELS.get(source, source.upper())
-            if url and url.startswith(("http://", "https://")) and all(lk["label"] != label for lk in links):
-                links.append({"label": label, "url": url})
-        if not any(lk["label"] == "TED" for lk in links):
+        sources = {
+            s
+            for (s,) in self.s.execute(select(NoticeSource.source).where(NoticeSource.notice_pk == notice.id))
+        }
+        if sources & {"ted", "ted_packages"} or (record.publication_number or "").count("-") == 1:
             url = ted_url(get_settings().ted_site_url, record.publication_number)
-            if url and record.publication_number and "-" in record.publication_number:
+            if url:
                 links.append({"label": "TED", "url": url})
+        for (url,) in self.s.execute(
+            select(NoticeSource.url).where(
+                NoticeSource.notice_pk == notice.id, NoticeSource.source == "hilma"
+            )
+        ):
+            if url and url.startswith(HILMA_PUBLIC):
+                links.append({"label": "HILMA", "url": url})
+                break
         return links
 
     # ------------------------------------------------------------------ 2. procedure events

@@ -93,7 +93,7 @@ def notice_view(payload: dict[str, Any], lang: str) -> NoticeView:
         description=pick_text(n.get("description") or {}, lang, n.get("language")),
         innovation=label if label in ("innovative", "possible") else None,
         innovation_text=t.get(f"label_{label}") if label in ("innovative", "possible") else None,
-        innovation_reasons=[_innovation_reason(r) for r in inn.get("reasons") or []],
+        innovation_reasons=[_innovation_reason(r) for r in (inn.get("reasons") or [])[:5]],
         why=why_lines(payload.get("matches") or [], lang),
         subscriptions=[m.get("subscription", "") for m in payload.get("matches") or []],
         links=links,
@@ -103,9 +103,10 @@ def notice_view(payload: dict[str, Any], lang: str) -> NoticeView:
 
 
 def _innovation_reason(r: dict[str, Any]) -> str:
-    matched = r.get("matched") or r.get("signal_id") or ""
-    where = r.get("field") or ""
-    return f"{r.get('signal_id', '')}: {matched} ({where})".strip()
+    """``“innovaatiokumppanuus” (title, proc_innovation_partnership)``: the words first, the rule after."""
+    matched = r.get("matched") or ""
+    where = ", ".join(x for x in (r.get("field"), r.get("signal_id")) if x)
+    return f"“{matched}” ({where})" if matched else where
 
 
 def why_lines(matches: list[dict[str, Any]], lang: str) -> list[str]:
@@ -165,6 +166,8 @@ class Rendered:
     subject: str
     text: str
     html: str
+    images: dict[str, bytes] = field(default_factory=dict)
+    """Content-ID → PNG, shown inline by the HTML part (the monthly branch report's charts)."""
 
 
 def render_row(
@@ -174,6 +177,11 @@ def render_row(
     lang = sub.language if sub.language in i18n.STRINGS else "en"
     t = i18n.strings(lang)
     ctx: dict[str, Any] = {"t": t, "lang": lang, "unsubscribe_url": unsubscribe_url, "kind": row.kind}
+    if row.kind == "report":  # rendered when queued (monitor.reports.monthly); frozen in the payload
+        from monitor.reports.monthly import render_report_row
+
+        subject, text, html, images = render_report_row(row.payload, unsubscribe_url)
+        return Rendered(header_safe(subject), text, html, images)
     if row.kind == "digest":
         views = [(item.kind, notice_view(item.payload, lang)) for item in items or []]
         groups = digest_groups(views)
@@ -232,4 +240,6 @@ def build_message(
         msg["X-TenderWatch-Procedure"] = header_safe(row.procedure_key, 200)
     msg.set_content(r.text)
     msg.add_alternative(r.html, subtype="html")
+    for cid, png in r.images.items():
+        msg.get_payload()[-1].add_related(png, "image", "png", cid=f"<{cid}>")
     return msg

@@ -1,7 +1,455 @@
-"""Commands of this area (stub: filled in by the issue that owns it)."""
+"""``tenderwatch subscribers | alerts | branches | unsubscribe``: people, their mail, and branches."""
 
 from __future__ import annotations
 
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
 import click
 
-commands: list[click.Command] = []
+from monitor.settings import get_settings
+
+
+def _session():  # type: ignore[no-untyped-def]
+    from db.session import session_scope
+
+    return session_scope(get_settings().db_url)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    raise SystemExit(1)
+
+
+# ---------------------------------------------------------------------------------- subscribers
+@click.group("subscribers")
+def subscribers_group() -> None:
+    """Companies and branch contacts who receive alerts, and what they watch."""
+
+
+@subscribers_group.command("add")
+@click.argument("email")
+@click.option("--name", default="", help="Company or contact name.")
+@click.option("--branch", default=None, help="Makes this a branch contact of a branch id, e.g. TEM.")
+@click.option("--language", type=click.Choice(["fi", "sv", "en"]), default="fi", show_default=True)
+@click.option(
+    "--delivery", type=click.Choice(["instant", "daily", "weekly"]), default="instant", show_default=True
+)
+@click.option(
+    "--hour",
+    "digest_hour",
+    type=click.IntRange(0, 23),
+    default=7,
+    show_default=True,
+    help="Digest hour, Europe/Helsinki.",
+)
+@click.option(
+    "--day",
+    "digest_day",
+    type=click.Choice(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]),
+    default="mon",
+    show_default=True,
+    help="Weekly digest day.",
+)
+@click.option("--reminder", "reminder_days", type=int, multiple=True, help="Deadline reminder N days before.")
+@click.option("--subscription", "sub_name", default=None, help="Name of the subscription to add or replace.")
+@click.option("--cpv", multiple=True, help="CPV code; covers its descendants (repeatable).")
+@click.option("--nuts", multiple=True, help="NUTS prefix, e.g. FI1B (repeatable).")
+@click.option("--country", multiple=True, help="Buyer country, ISO alpha-3 (repeatable).")
+@click.option("--in-branch", "branches", multiple=True, help="Buyer branch id or group (repeatable).")
+@click.option("--buyer", multiple=True, help="Buyer business ID or part of its name (repeatable).")
+@click.option(
+    "--notice-kind", "kinds", multiple=True, type=click.Choice(["planning", "competition", "result"])
+)
+@click.option("--keyword", multiple=True, help="fi/sv/en keyword or phrase (repeatable).")
+@click.option("--exclude", multiple=True, help="Skip notices containing this (repeatable).")
+@click.option("--innovation", type=click.Choice(["innovative", "possible"]), default=None)
+@click.option("--min-value", type=float, default=None, help="Estimated value at least (EUR).")
+@click.option("--max-value", type=float, default=None, help="Estimated value at most (EUR).")
+@click.option("--min-days", type=int, default=None, help="Deadline at least N days ahead.")
+def add_cmd(email: str, sub_name: str | None, **opts) -> None:  # type: ignore[no-untyped-def]
+    """Add a subscriber, or update one, with one subscription built from the filter options.
+
+    Example: tenderwatch subscribers add sales@example.com --name "Firma Oy" --cpv 72000000
+    --nuts FI1B --keyword tekoäly --subscription IT
+    """
+    from pydantic import ValidationError
+
+    from monitor.subscribers import find, to_spec, upsert
+    from monitor.subscribers.config import SubscriberSpec
+
+    filter_keys = (
+        "cpv",
+        "nuts",
+        "country",
+        "branches",
+        "buyer",
+        "kinds",
+        "keyword",
+        "exclude",
+        "innovation",
+        "min_value",
+        "max_value",
+        "min_days",
+    )
+    rename = {
+        "country": "countries",
+        "buyer": "buyers",
+        "keyword": "keywords",
+        "min_value": "value_min",
+        "max_value": "value_max",
+        "min_days": "min_days_ahead",
+    }
+    filters = {rename.get(k, k): opts.pop(k) for k in filter_keys}
+    filters = {k: (list(v) if isinstance(v, tuple) else v) for k, v in filters.items() if v not in ((), None)}
+    with _session() as session:
+        existing = find(session, email)
+        base = to_spec(existing).model_dump() if existing else {"email": email}
+        base.update({k: v for k, v in opts.items() if k != "reminder_days"})
+        base["reminder_days"] = list(opts["reminder_days"]) or base.get("reminder_days", [])
+        base["kind"] = "branch" if opts["branch"] else "company"
+        subs = [s for s in base.get("subscriptions", []) if s["name"] != (sub_name or "default")]
+        if filters or sub_name:
+            subs.append({"name": sub_name or "default", **filters})
+        base["subscriptions"] = subs
+        try:
+            spec = SubscriberSpec.model_validate(base)
+        except ValidationError as exc:
+            _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+        row, what = upsert(session, spec)
+        click.echo(f"{what}: {row.email} ({len(row.subscriptions)} subscription(s))")
+
+
+@subscribers_group.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include disabled subscribers.")
+def list_cmd(show_all: bool) -> None:
+    """One line per subscriber: email, kind, language, delivery, subscriptions."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from db.models.alerts import Subscriber
+    from monitor.subscribers.config import WEEKDAYS
+
+    with _session() as session:
+        q = select(Subscriber).order_by(Subscriber.email).options(selectinload(Subscriber.subscriptions))
+        if not show_all:
+            q = q.where(Subscriber.enabled.is_(True))
+        rows = session.scalars(q).all()
+        for s in rows:
+            when = {
+                "instant": "instant",
+                "daily": f"daily {s.digest_hour:02d}:00",
+                "weekly": f"weekly {WEEKDAYS[s.digest_weekday]} {s.digest_hour:02d}:00",
+            }[s.delivery]
+            who = f"branch {s.branch}" if s.kind == "branch" else "company"
+            state = "" if s.enabled else ("  [unsubscribed]" if s.unsubscribed_at else "  [disabled]")
+            names = ", ".join(x.name for x in s.subscriptions) or "(no subscriptions)"
+            click.echo(f"{s.id:>4}  {s.email:<36} {who:<12} {s.language}  {when:<16} {names}{state}")
+        click.echo(f"{len(rows)} subscriber(s)")
+
+
+@subscribers_group.command("show")
+@click.argument("email")
+def show_cmd(email: str) -> None:
+    """A subscriber in the import-file format (YAML), with outbox counts per state."""
+    from sqlalchemy import func, select
+
+    from db.models.alerts import OutboxMessage
+    from monitor.subscribers import find, to_spec
+    from monitor.subscribers.config import SubscribersFile
+    from monitor.subscribers.files import dump_yaml
+
+    with _session() as session:
+        sub = find(session, email)
+        if sub is None:
+            _fail(f"no subscriber {email}")
+        click.echo(dump_yaml(SubscribersFile(subscribers=[to_spec(sub)])), nl=False)
+        counts = session.execute(
+            select(OutboxMessage.state, func.count())
+            .where(OutboxMessage.subscriber_id == sub.id)
+            .group_by(OutboxMessage.state)
+        ).all()
+        click.echo("# outbox: " + (", ".join(f"{n} {s}" for s, n in sorted(counts)) or "empty"))
+
+
+@subscribers_group.command("disable")
+@click.argument("email")
+def disable_cmd(email: str) -> None:
+    """Stop all mail to EMAIL (its pending emails are not sent); `import` can enable it again."""
+    from monitor.subscribers import disable
+
+    with _session() as session:
+        if disable(session, email) is None:
+            _fail(f"no subscriber {email}")
+    click.echo(f"disabled: {email}")
+
+
+@subscribers_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_cmd(file: Path) -> None:
+    """Create or update subscribers from a YAML or CSV file; running it twice changes nothing.
+
+    Subscribers are matched by email and subscriptions by name; a subscription missing from
+    the file is removed. Nothing is written if any row is invalid.
+    """
+    from monitor.appconfig import ConfigError
+    from monitor.subscribers import sync_from_config
+    from monitor.subscribers.files import read_file
+
+    try:
+        data = read_file(file)
+    except ConfigError as exc:
+        click.echo(exc.report(), err=True)
+        raise SystemExit(1) from None
+    with _session() as session:
+        stats = sync_from_config(session, data)
+    click.echo(f"imported {file}: {stats}")
+
+
+@subscribers_group.command("export")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "csv"]), default="yaml", show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file instead of standard output.",
+)
+def export_cmd(fmt: str, output: Path | None) -> None:
+    """Every subscriber in the import format (YAML, or CSV with one row per subscription)."""
+    from monitor.subscribers import export_all
+    from monitor.subscribers.files import dump_csv, dump_yaml
+
+    with _session() as session:
+        data = export_all(session)
+    text = dump_yaml(data) if fmt == "yaml" else dump_csv(data)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {len(data.subscribers)} subscriber(s) to {output}")
+    else:
+        sys.stdout.write(text)
+
+
+# ---------------------------------------------------------------------------------- alerts
+@click.group("alerts")
+def alerts_group() -> None:
+    """The outbox: alert emails waiting, sent and failed."""
+
+
+@alerts_group.command("send")
+@click.option("--limit", type=int, default=None, help="Send at most this many emails.")
+def send_cmd(limit: int | None) -> None:
+    """Build due digests and send every due email (SMTP, or .eml files in var/outbox/)."""
+    from db.base import utcnow
+    from db.session import get_sessionmaker
+    from monitor.alerts.digest import build_due_digests
+    from monitor.alerts.sender import send_pending
+
+    settings = get_settings()
+    with _session() as session:
+        digests = build_due_digests(session, utcnow())
+    stats = send_pending(get_sessionmaker(settings.db_url), settings, limit=limit)
+    where = (
+        f"SMTP {settings.smtp_host}:{settings.smtp_port}" if settings.smtp_host else str(settings.outbox_dir)
+    )
+    click.echo(
+        f"{digests} digest(s) built; {stats.sent} sent, {stats.failed} failed, "
+        f"{stats.skipped} skipped (disabled subscribers) → {where}"
+    )
+    if stats.failed:
+        raise SystemExit(1)
+
+
+@alerts_group.command("list")
+@click.option(
+    "--state",
+    type=click.Choice(["pending", "sending", "sent", "failed", "held", "digested", "cancelled"]),
+    default=None,
+    help="Only rows in this state.",
+)
+@click.option("--limit", type=int, default=50, show_default=True)
+def alerts_list_cmd(state: str | None, limit: int) -> None:
+    """Outbox rows, newest first: id, state, kind, attempts, next attempt, recipient, subject."""
+    from sqlalchemy import select
+
+    from db.models.alerts import OutboxMessage, Subscriber
+    from monitor.alerts.render import header_safe
+
+    with _session() as session:
+        q = (
+            select(OutboxMessage, Subscriber.email)
+            .join(Subscriber)
+            .order_by(OutboxMessage.id.desc())
+            .limit(limit)
+        )
+        if state:
+            q = q.where(OutboxMessage.state == state)
+        rows = session.execute(q).all()
+        for row, email in rows:
+            title = _title(row)
+            nxt = (
+                f" next {row.next_attempt_at:%Y-%m-%d %H:%M}Z"
+                if row.next_attempt_at and row.state == "failed"
+                else ""
+            )
+            err = f"  ({header_safe(row.last_error, 80)})" if row.last_error and row.state == "failed" else ""
+            click.echo(
+                f"{row.id:>6} {row.state:<9} {row.kind:<8} try {row.attempts}{nxt}  {email}  "
+                f"{header_safe(title, 70)}{err}"
+            )
+        click.echo(f"{len(rows)} row(s)")
+
+
+def _title(row) -> str:  # type: ignore[no-untyped-def]
+    from monitor.alerts.payload import pick_text
+
+    if row.kind == "digest":
+        return f"digest {row.ref}"
+    notice = (row.payload or {}).get("notice") or {}
+    return pick_text(notice.get("title") or {}, "fi", notice.get("language")) or row.procedure_key
+
+
+@alerts_group.command("retry")
+@click.argument("row_id", type=int)
+def retry_cmd(row_id: int) -> None:
+    """Send a failed (or stuck) email again at the next `alerts send`, same Message-ID."""
+    from db.base import utcnow
+    from monitor.alerts.outbox import retry
+
+    with _session() as session:
+        row = retry(session, row_id, utcnow())
+        if row is None:
+            _fail(f"no outbox row {row_id}")
+        click.echo(f"row {row_id}: {row.state}")
+
+
+@alerts_group.command("show")
+@click.argument("row_id", type=int)
+@click.option("--html", "as_html", is_flag=True, help="Print the HTML part instead of the whole email.")
+def show_alert_cmd(row_id: int, as_html: bool) -> None:
+    """Print the email an outbox row sends (headers and text, or the HTML part)."""
+    from sqlalchemy import select
+
+    from db.models.alerts import OutboxMessage, Subscriber
+    from monitor.alerts.render import build_message
+
+    with _session() as session:
+        row = session.get(OutboxMessage, row_id)
+        if row is None:
+            _fail(f"no outbox row {row_id}")
+        sub = session.get(Subscriber, row.subscriber_id)
+        items = list(session.scalars(select(OutboxMessage).where(OutboxMessage.digest_id == row.id)))
+        msg = build_message(row, sub, get_settings(), items)
+    if as_html:
+        click.echo(msg.get_body(("html",)).get_content())
+    else:
+        click.echo(_text_view(msg))
+
+
+def _text_view(msg) -> str:  # type: ignore[no-untyped-def]
+    headers = "\n".join(
+        f"{k}: {v}" for k, v in msg.items() if k.lower() not in ("content-type", "mime-version")
+    )
+    return f"{headers}\n\n{msg.get_body(('plain',)).get_content()}"
+
+
+# ---------------------------------------------------------------------------------- branches
+@click.group("branches")
+def branches_group() -> None:
+    """Administrative branches (hallinnonalat) and which buyers belong to them."""
+
+
+def _branches():  # type: ignore[no-untyped-def]
+    from monitor.appconfig import ConfigError, load_file
+    from monitor.branches import BranchesConfig
+
+    path = get_settings().config_dir / "branches.yaml"
+    try:
+        return load_file(path, BranchesConfig)
+    except ConfigError as exc:
+        click.echo(exc.report(), err=True)
+        raise SystemExit(1) from None
+
+
+@branches_group.command("list")
+def branches_list_cmd() -> None:
+    """The branches in config/branches.yaml with their member counts."""
+    cfg = _branches()
+    for b in cfg.branches:
+        ids = sum(1 for m in b.members if m.business_id)
+        click.echo(
+            f"{b.id:<5} {b.main_title}  {b.names.fi:<40} {len(b.members):>3} agencies ({ids} by business ID)"
+        )
+
+
+@branches_group.command("map")
+@click.argument("name")
+@click.option("--id", "org_id", default=None, help="Business ID (Y-tunnus).")
+@click.option("--legal-type", default=None, help="BT-11 buyer legal type, e.g. cga, la, ra.")
+@click.option(
+    "--on", "on_date", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Date (default today)."
+)
+def map_cmd(name: str, org_id: str | None, legal_type: str | None, on_date: datetime | None) -> None:
+    """Show where a buyer would be placed, and by which rule."""
+    from db.record import Buyer
+
+    m = _branches().map_buyer(
+        Buyer(name=name, org_id=org_id, country="FIN", legal_type=legal_type),
+        (on_date.date() if on_date else date.today()),
+    )
+    click.echo(f"{m.key or 'unmapped'}  (group {m.group}, by {m.how or '-'}, {m.member or '-'})")
+
+
+@branches_group.command("unmapped")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Notices published since.")
+@click.option("--all-types", is_flag=True, help="Also buyers without a central-government legal type.")
+def unmapped_cmd(since: datetime | None, all_types: bool) -> None:
+    """Finnish central-government buyers of stored notices that no branch rule places.
+
+    Add each to config/branches.yaml (business ID first) so branch contacts see its calls.
+    """
+    from sqlalchemy import select
+
+    from db.models.notices import Notice
+    from db.record import NoticeRecord
+    from monitor.branches import is_unmapped_central
+
+    cfg = _branches()
+    seen: dict[tuple[str, str], list] = {}
+    with _session() as session:
+        q = select(Notice.record, Notice.publication_date).where(Notice.buyer_country == "FIN")
+        if since:
+            q = q.where(Notice.publication_date >= since.date())
+        for data, pub in session.execute(q.execution_options(yield_per=500)):
+            rec = NoticeRecord.from_dict(data)
+            for b in rec.buyers:
+                m = cfg.map_buyer(b, pub)
+                hit = is_unmapped_central(b, m) or (all_types and not m.mapped and (b.country or "") == "FIN")
+                if hit:
+                    key = (b.org_id or "", b.name)
+                    entry = seen.setdefault(key, [0, b.legal_type])
+                    entry[0] += 1
+    for (org_id, name), (count, legal) in sorted(seen.items(), key=lambda kv: -kv[1][0]):
+        click.echo(f"{count:>5}  {org_id or '(no id)':<12} {legal or '-':<14} {name}")
+    click.echo(f"{len(seen)} unmapped buyer(s)")
+
+
+# ---------------------------------------------------------------------------------- unsubscribe
+@click.command("unsubscribe")
+@click.argument("token")
+def unsubscribe_cmd(token: str) -> None:
+    """Unsubscribe the person a List-Unsubscribe TOKEN belongs to (what the web link will do)."""
+    from monitor.alerts.tokens import InvalidToken, verify_token
+    from monitor.subscribers import disable
+
+    with _session() as session:
+        try:
+            sub = verify_token(session, get_settings().secret_key.get_secret_value(), token)
+        except InvalidToken as exc:
+            _fail(str(exc))
+        disable(session, sub.email, unsubscribed=True)
+        click.echo(f"unsubscribed: {sub.email}")
+
+
+commands: list[click.Command] = [subscribers_group, alerts_group, branches_group, unsubscribe_cmd]
