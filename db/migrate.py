@@ -46,6 +46,4 @@ def autogenerate_initial(url: str) -> None:
     versions = MIGRATIONS_DIR / "versions"
     for old in versions.glob("0001_*.py"):
         old.unlink()
-    command.revision(
-        alembic_config(url), message="initial schema", autogenerate=True, rev_id="0001"
-    )
+    command.revision(alembic_config(url), message="initial schema", autogenerate=True, rev_id="0001")

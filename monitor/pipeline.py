@@ -38,8 +38,13 @@ def crawl(
     log_dir = settings.data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     result = run_source(
-        settings, config, source, overrides=overrides or {}, scrapy_overrides=scrapy_overrides,
-        stop_event=stop_event, log_path=log_dir / f"crawl-{source}.log",
+        settings,
+        config,
+        source,
+        overrides=overrides or {},
+        scrapy_overrides=scrapy_overrides,
+        stop_event=stop_event,
+        log_path=log_dir / f"crawl-{source}.log",
     )
     log.info("crawl %s: %s", source, " ".join(f"{k}={v}" for k, v in result.items()))
     result["seconds"] = round(time.monotonic() - started, 1)

@@ -14,8 +14,13 @@ class HealthProblem(Base):
     __tablename__ = "health_problems"
     __table_args__ = (
         # At most one open row per problem key: the check is idempotent across runs and instances.
-        Index("uq_health_problems_open_key", "key", unique=True, sqlite_where=text("resolved_at IS NULL"),
-              postgresql_where=text("resolved_at IS NULL")),
+        Index(
+            "uq_health_problems_open_key",
+            "key",
+            unique=True,
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
-
 from apscheduler.triggers.cron import CronTrigger
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 
 class Strict(BaseModel):
@@ -62,7 +61,9 @@ class Schedule(Strict):
 class SourceConfig(Strict):
     enabled: bool = True
     schedule: Schedule
-    countries: list[str] = Field(default_factory=lambda: ["FIN"], description="ISO alpha-3; ['ALL'] for every")
+    countries: list[str] = Field(
+        default_factory=lambda: ["FIN"], description="ISO alpha-3; ['ALL'] for every"
+    )
     notice_types: list[str] = Field(default_factory=list, description="BT-02 codes; empty for all")
     overlap_days: int = Field(default=2, ge=0, le=60, description="Re-query window for late publications")
     start_days_back: int = Field(default=7, ge=1, le=3650, description="First crawl looks back this far")

@@ -53,7 +53,9 @@ def read_yaml(path: Path, text: str | None = None) -> YamlDocument:
 _constructor = yaml.SafeLoader("")
 
 
-def _build(node: yaml.Node, path: Path_, lines: dict[Path_, int], problems: list[ConfigProblem], file: Path) -> Any:
+def _build(
+    node: yaml.Node, path: Path_, lines: dict[Path_, int], problems: list[ConfigProblem], file: Path
+) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -61,7 +63,9 @@ def _build(node: yaml.Node, path: Path_, lines: dict[Path_, int], problems: list
             key = _constructor.construct_object(key_node, deep=True)
             if key in out:
                 problems.append(
-                    ConfigProblem(file, key_node.start_mark.line + 1, f"duplicate key {key!r}", _dotted((*path, key)))
+                    ConfigProblem(
+                        file, key_node.start_mark.line + 1, f"duplicate key {key!r}", _dotted((*path, key))
+                    )
                 )
             child = (*path, key)
             out[key] = _build(value_node, child, lines, problems, file)

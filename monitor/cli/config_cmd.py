@@ -16,7 +16,10 @@ def config_group() -> None:
 
 @config_group.command("check")
 @click.option(
-    "--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
     help="Config folder to check (default: TENDERWATCH_CONFIG_DIR or ./config).",
 )
 def check_cmd(directory: Path | None) -> None:

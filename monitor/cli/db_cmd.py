@@ -30,7 +30,10 @@ def current_cmd() -> None:
 
     url = get_settings().db_url
     cur, head = migrate.current_revision(url), migrate.head_revision(url)
-    click.echo(f"current {cur or '(empty)'}, head {head}" + ("" if cur == head else " — run `tenderwatch db upgrade`"))
+    click.echo(
+        f"current {cur or '(empty)'}, head {head}"
+        + ("" if cur == head else " — run `tenderwatch db upgrade`")
+    )
 
 
 def _redact(url: str) -> str:

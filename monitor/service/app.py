@@ -70,8 +70,11 @@ def desired_jobs(config: AppConfig) -> list[JobSpec]:
     specs.append(JobSpec("health", jobs.health_job, svc.health_check.trigger(tz)))
     # First working day of the month, mid-morning: APScheduler's "1st mon-fri" cron form.
     specs.append(
-        JobSpec("report:monthly", jobs.report_job, CronTrigger(day="1st mon,1st tue,1st wed,1st thu,1st fri",
-                                                               hour=9, minute=0, timezone=tz))
+        JobSpec(
+            "report:monthly",
+            jobs.report_job,
+            CronTrigger(day="1st mon,1st tue,1st wed,1st thu,1st fri", hour=9, minute=0, timezone=tz),
+        )
     )
     return specs
 
@@ -192,18 +195,33 @@ class Service:
     # ------------------------------------------------------------------ logging
     def _job_event(self, event: JobExecutionEvent) -> None:
         if event.code == EVENT_JOB_EXECUTED:
-            log.info("job %s ok %s", event.job_id, _figures(event.retval),
-                     extra={"job": event.job_id, "outcome": "ok", "figures": event.retval})
+            log.info(
+                "job %s ok %s",
+                event.job_id,
+                _figures(event.retval),
+                extra={"job": event.job_id, "outcome": "ok", "figures": event.retval},
+            )
         elif event.code == EVENT_JOB_ERROR:
-            log.error("job %s failed: %r", event.job_id, event.exception,
-                      exc_info=(type(event.exception), event.exception, event.exception.__traceback__),
-                      extra={"job": event.job_id, "outcome": "error"})
+            log.error(
+                "job %s failed: %r",
+                event.job_id,
+                event.exception,
+                exc_info=(type(event.exception), event.exception, event.exception.__traceback__),
+                extra={"job": event.job_id, "outcome": "error"},
+            )
         elif event.code == EVENT_JOB_MISSED:
-            log.warning("job %s missed its run at %s (past the grace time)", event.job_id,
-                        event.scheduled_run_time, extra={"job": event.job_id, "outcome": "missed"})
+            log.warning(
+                "job %s missed its run at %s (past the grace time)",
+                event.job_id,
+                event.scheduled_run_time,
+                extra={"job": event.job_id, "outcome": "missed"},
+            )
         else:
-            log.warning("job %s still running; this run skipped", event.job_id,
-                        extra={"job": event.job_id, "outcome": "skipped"})
+            log.warning(
+                "job %s still running; this run skipped",
+                event.job_id,
+                extra={"job": event.job_id, "outcome": "skipped"},
+            )
 
 
 def _figures(value: Any) -> str:

@@ -52,11 +52,14 @@ def source_problems(session: Session, config: AppConfig, now: datetime) -> list[
         ).all()
         if len(recent) == health.failures_before_alert and all(r.status != "finished" for r in recent):
             last = recent[0]
-            problems.append(Problem(
-                f"source-failing:{name}",
-                f"source {name} failed its last {len(recent)} runs (last: {last.status}, {last.close_reason})",
-                {"source": name, "statuses": [r.status for r in recent], "last_errors": last.errors},
-            ))
+            problems.append(
+                Problem(
+                    f"source-failing:{name}",
+                    f"source {name} failed its last {len(recent)} runs "
+                    f"(last: {last.status}, {last.close_reason})",
+                    {"source": name, "statuses": [r.status for r in recent], "last_errors": last.errors},
+                )
+            )
             continue
         quiet = _quiet_problem(session, name, now, tz, health.quiet_working_days)
         if quiet:
@@ -81,15 +84,17 @@ def _quiet_problem(session: Session, name: str, now: datetime, tz: ZoneInfo, day
     window_start = _working_days_back(now, tz, days)
     baseline_start = _working_days_back(now, tz, days + 20)
     seen_in = lambda start, end: session.scalar(  # noqa: E731
-        select(func.coalesce(func.sum(CrawlRun.seen), 0)).where(
-            CrawlRun.source == name, CrawlRun.status == "finished",
-            CrawlRun.started_at >= start, CrawlRun.started_at < end,
+        select(func.coalesce(func.sum(CrawlRun.notices_seen), 0)).where(
+            CrawlRun.source == name,
+            CrawlRun.status == "finished",
+            CrawlRun.started_at >= start,
+            CrawlRun.started_at < end,
         )
     )
     runs_in_window = session.scalar(
-        select(func.count()).select_from(CrawlRun).where(
-            CrawlRun.source == name, CrawlRun.status == "finished", CrawlRun.started_at >= window_start
-        )
+        select(func.count())
+        .select_from(CrawlRun)
+        .where(CrawlRun.source == name, CrawlRun.status == "finished", CrawlRun.started_at >= window_start)
     )
     if not runs_in_window:
         return None  # nothing ran: the failing check or the schedule is the story, not quietness
@@ -107,13 +112,18 @@ def outbox_problems(session: Session, config: AppConfig, now: datetime) -> list[
 
     age = timedelta(minutes=config.service.health.outbox_failure_age_minutes)
     old_failed = session.scalar(
-        select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.state == "failed", OutboxMessage.created_at < now - age
-        )
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.state == "failed", OutboxMessage.created_at < now - age)
     )
     if old_failed:
-        return [Problem("outbox-failures", f"{old_failed} alert email(s) failed and are older than {age}",
-                        {"count": old_failed})]
+        return [
+            Problem(
+                "outbox-failures",
+                f"{old_failed} alert email(s) failed and are older than {age}",
+                {"count": old_failed},
+            )
+        ]
     return []
 
 
@@ -152,8 +162,9 @@ def reconcile(
     return opened, resolved
 
 
-def notify(settings: Settings, config: AppConfig, opened: list[HealthProblem],
-           resolved: list[HealthProblem]) -> None:
+def notify(
+    settings: Settings, config: AppConfig, opened: list[HealthProblem], resolved: list[HealthProblem]
+) -> None:
     """Mail the admins about each newly opened and each resolved problem, and mark it mailed."""
     from monitor.service.adminmail import send_admin_mail
 
@@ -171,10 +182,15 @@ def notify(settings: Settings, config: AppConfig, opened: list[HealthProblem],
             flag = "notified_open" if kind == "open" else "notified_resolved"
             if getattr(fresh, flag):
                 continue
-            subject = (f"[TenderWatch] problem: {fresh.summary}" if kind == "open"
-                       else f"[TenderWatch] resolved: {fresh.summary}")
+            subject = (
+                f"[TenderWatch] problem: {fresh.summary}"
+                if kind == "open"
+                else f"[TenderWatch] resolved: {fresh.summary}"
+            )
             body = _body(fresh, kind)
-            if send_admin_mail(settings, list(config.service.admins), subject, body, key=f"{fresh.id}-{kind}"):
+            if send_admin_mail(
+                settings, list(config.service.admins), subject, body, key=f"{fresh.id}-{kind}"
+            ):
                 setattr(fresh, flag, True)
 
 
@@ -197,8 +213,9 @@ def config_refused(settings: Settings, running: AppConfig, error: ConfigError) -
     report = error.report()
     key = "config-refused"
     with session_scope(settings.db_url) as session:
-        row = session.scalar(select(HealthProblem).where(HealthProblem.key == key,
-                                                         HealthProblem.resolved_at.is_(None)))
+        row = session.scalar(
+            select(HealthProblem).where(HealthProblem.key == key, HealthProblem.resolved_at.is_(None))
+        )
         if row is not None and row.details.get("report") == report:
             return
         if row is not None:

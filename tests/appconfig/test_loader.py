@@ -23,51 +23,54 @@ def _problems(path: Path, model: type, text: str) -> list[str]:
 
 
 def test_unknown_key_is_reported_with_its_line(tmp_path: Path) -> None:
-    problems = _problems(tmp_path / "sources.yaml", SourcesConfig, (
-        "ted:\n"
-        "  schedule:\n"
-        "    cron: '0 * * * mon-fri'\n"
-        "  countrys: [FIN]\n"
-    ))
+    problems = _problems(
+        tmp_path / "sources.yaml",
+        SourcesConfig,
+        ("ted:\n  schedule:\n    cron: '0 * * * mon-fri'\n  countrys: [FIN]\n"),
+    )
     assert problems == [f"{tmp_path / 'sources.yaml'}:4: ted.countrys: unknown key 'countrys'"]
 
 
 def test_wrong_type_names_what_was_expected(tmp_path: Path) -> None:
-    (problem,) = _problems(tmp_path / "sources.yaml", SourcesConfig, (
-        "hilma:\n"
-        "  schedule: {every_minutes: 15}\n"
-        "  overlap_days: two\n"
-    ))
+    (problem,) = _problems(
+        tmp_path / "sources.yaml",
+        SourcesConfig,
+        ("hilma:\n  schedule: {every_minutes: 15}\n  overlap_days: two\n"),
+    )
     assert ":3: hilma.overlap_days:" in problem
     assert "valid integer" in problem and "'two'" in problem
 
 
 def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
-    (problem,) = _problems(tmp_path / "service.yaml", ServiceConfig, "admins:\n  - a@example.org\n timezone: [\n")
+    (problem,) = _problems(
+        tmp_path / "service.yaml", ServiceConfig, "admins:\n  - a@example.org\n timezone: [\n"
+    )
     assert "YAML syntax error" in problem
     assert f"{tmp_path / 'service.yaml'}:3" in problem
 
 
 def test_duplicate_key_is_an_error_not_a_silent_override(tmp_path: Path) -> None:
-    (problem,) = _problems(tmp_path / "service.yaml", ServiceConfig, (
-        "send_every_minutes: 1\n"
-        "timezone: Europe/Helsinki\n"
-        "send_every_minutes: 5\n"
-    ))
+    (problem,) = _problems(
+        tmp_path / "service.yaml",
+        ServiceConfig,
+        ("send_every_minutes: 1\ntimezone: Europe/Helsinki\nsend_every_minutes: 5\n"),
+    )
     assert ":3:" in problem and "duplicate key 'send_every_minutes'" in problem
 
 
 def test_numeric_weekday_in_cron_is_refused(tmp_path: Path) -> None:
-    (problem,) = _problems(tmp_path / "sources.yaml", SourcesConfig, (
-        "ted:\n  schedule:\n    cron: '0 * * * 1-5'\n"
-    ))
+    (problem,) = _problems(
+        tmp_path / "sources.yaml", SourcesConfig, ("ted:\n  schedule:\n    cron: '0 * * * 1-5'\n")
+    )
     assert ":3: ted.schedule.cron:" in problem and "mon-fri" in problem
 
 
 def test_schedule_needs_exactly_one_form(tmp_path: Path) -> None:
-    (problem,) = _problems(tmp_path / "sources.yaml", SourcesConfig, (
-        "ted:\n  schedule:\n    cron: '0 * * * *'\n    every_minutes: 5\n"
-    ))
+    (problem,) = _problems(
+        tmp_path / "sources.yaml",
+        SourcesConfig,
+        ("ted:\n  schedule:\n    cron: '0 * * * *'\n    every_minutes: 5\n"),
+    )
     assert ":2: ted.schedule:" in problem and "exactly one" in problem
 
 
@@ -83,8 +86,11 @@ def broken_config(tmp_path: Path) -> Path:
     directory = tmp_path / "config"
     shutil.copytree(REPO_CONFIG, directory)
     service = directory / "service.yaml"
-    service.write_text(service.read_text().replace("send_every_minutes: 1", "send_every_minutes: often")
-                       .replace("timezone: Europe/Helsinki", "timezone: Europe/Helsinki\nadmin: x@example.org"))
+    service.write_text(
+        service.read_text()
+        .replace("send_every_minutes: 1", "send_every_minutes: often")
+        .replace("timezone: Europe/Helsinki", "timezone: Europe/Helsinki\nadmin: x@example.org")
+    )
     sources = directory / "sources.yaml"
     sources.write_text(sources.read_text() + "\nbogus_source:\n  enabled: true\n")
     return directory
@@ -101,13 +107,17 @@ def test_config_check_reports_three_mistakes_and_exits_nonzero(broken_config: Pa
     admin_line = next(i for i, line in enumerate(text, 1) if line.startswith("admin:"))
     assert f"service.yaml:{often_line}: send_every_minutes:" in out
     assert f"service.yaml:{admin_line}: admin: unknown key 'admin'" in out
-    bogus_line = next(i for i, line in enumerate((broken_config / "sources.yaml").read_text().splitlines(), 1)
-                      if line.startswith("bogus_source"))
+    bogus_line = next(
+        i
+        for i, line in enumerate((broken_config / "sources.yaml").read_text().splitlines(), 1)
+        if line.startswith("bogus_source")
+    )
     assert f"sources.yaml:{bogus_line}: bogus_source: unknown key 'bogus_source'" in out
 
 
-def test_service_refuses_to_start_with_the_same_message(broken_config: Path, settings_env: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_service_refuses_to_start_with_the_same_message(
+    broken_config: Path, settings_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from monitor.settings import get_settings
 
     monkeypatch.setenv("TENDERWATCH_CONFIG_DIR", str(broken_config))

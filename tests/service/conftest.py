@@ -17,15 +17,26 @@ from scrapers.loopback import LoopbackSources, make_corpus
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
 
 
-def write_config(directory: Path, *, ted_every: int | None = 2, send_every: int = 1,
-                 admins: tuple[str, ...] = ("admin@example.org",), **sources: Any) -> Path:
+def write_config(
+    directory: Path,
+    *,
+    ted_every: int | None = 2,
+    send_every: int = 1,
+    admins: tuple[str, ...] = ("admin@example.org",),
+    **sources: Any,
+) -> Path:
     """A copy of the shipped config with second-scale schedules (only TED enabled by default)."""
     if directory.exists():
         shutil.rmtree(directory)
     shutil.copytree(REPO_CONFIG, directory)
     src = {
-        "ted": {"enabled": ted_every is not None, "schedule": {"every_seconds": ted_every or 60},
-                "countries": ["FIN"], "download_delay": 0, "start_days_back": 10},
+        "ted": {
+            "enabled": ted_every is not None,
+            "schedule": {"every_seconds": ted_every or 60},
+            "countries": ["FIN"],
+            "download_delay": 0,
+            "start_days_back": 10,
+        },
         "ted_packages": {"enabled": False, "schedule": {"every_minutes": 60}},
         "hilma": {"enabled": False, "schedule": {"every_minutes": 60}},
     }
@@ -47,8 +58,11 @@ def fake_sources() -> Iterator[LoopbackSources]:
 def service_settings(tmp_path: Path, sqlite_url: str, fake_sources: LoopbackSources) -> Settings:
     config = write_config(tmp_path / "config")
     return Settings(
-        data_dir=tmp_path / "var", database_url=sqlite_url, config_dir=config,
-        ted_api_url=fake_sources.url, ted_site_url=fake_sources.url,
+        data_dir=tmp_path / "var",
+        database_url=sqlite_url,
+        config_dir=config,
+        ted_api_url=fake_sources.url,
+        ted_site_url=fake_sources.url,
     )
 
 
@@ -59,7 +73,9 @@ class RunningService:
         from monitor.service.app import Service
 
         self.service = Service(settings, standby_poll=0.2, tick=0.2, **kwargs)
-        self.thread = threading.Thread(target=self.service.run, kwargs={"install_signals": False}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.service.run, kwargs={"install_signals": False}, daemon=True
+        )
 
     def __enter__(self) -> RunningService:
         self.thread.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -29,8 +30,12 @@ from tests.service.conftest import REPO_CONFIG, RunningService, eventually, writ
 
 
 def _subscribe_everyone(url: str) -> None:
-    spec = SubscriberSpec(email="all@example.org", name="Everything in Finland", language="en",
-                          subscriptions=[{"name": "all", "countries": ["FIN"]}])
+    spec = SubscriberSpec(
+        email="all@example.org",
+        name="Everything in Finland",
+        language="en",
+        subscriptions=[{"name": "all", "countries": ["FIN"]}],
+    )
     with session_scope(url) as session:
         upsert(session, spec)
 
@@ -47,14 +52,22 @@ def _count(url: str, model: type, *where: object) -> int:
 
 def test_desired_jobs_follow_the_config() -> None:
     jobs = {spec.id: spec for spec in desired_jobs(load_config(REPO_CONFIG))}
-    assert {"crawl:ted", "crawl:ted_packages", "crawl:hilma", "send", "digests", "health",
-            "report:monthly"} <= set(jobs)
+    assert {
+        "crawl:ted",
+        "crawl:ted_packages",
+        "crawl:hilma",
+        "send",
+        "digests",
+        "health",
+        "report:monthly",
+    } <= set(jobs)
     assert "mon-fri" in str(jobs["crawl:ted"].trigger)
     assert jobs["crawl:ted"].args == ("ted",)
 
 
-def test_a_full_cycle_delivers_alerts_unattended(service_settings: Settings,
-                                                 fake_sources: LoopbackSources) -> None:
+def test_a_full_cycle_delivers_alerts_unattended(
+    service_settings: Settings, fake_sources: LoopbackSources
+) -> None:
     url = service_settings.db_url
     from db import migrate
 
@@ -63,8 +76,11 @@ def test_a_full_cycle_delivers_alerts_unattended(service_settings: Settings,
     outbox = service_settings.outbox_dir
     with RunningService(service_settings):
         eventually(lambda: list(outbox.glob("*.eml")) if outbox.exists() else [], 90, "alert emails")
-        eventually(lambda: _count(url, OutboxMessage, OutboxMessage.state == "pending") == 0, 60,
-                   "the outbox to drain")
+        eventually(
+            lambda: _count(url, OutboxMessage, OutboxMessage.state == "pending") == 0,
+            60,
+            "the outbox to drain",
+        )
     runs = _runs(url)
     assert runs and runs[0].status == "finished" and runs[0].notices_new > 0
     stored = _count(url, Notice)
@@ -80,15 +96,21 @@ def test_a_full_cycle_delivers_alerts_unattended(service_settings: Settings,
     assert all(r.notices_new == 0 for r in runs[1:])
 
 
-def test_a_failing_crawl_is_recorded_and_the_next_job_runs(tmp_path: Path, sqlite_url: str,
-                                                           fake_sources: LoopbackSources) -> None:
+def test_a_failing_crawl_is_recorded_and_the_next_job_runs(
+    tmp_path: Path, sqlite_url: str, fake_sources: LoopbackSources
+) -> None:
     # An invalid spider argument makes the child exit at once: a crash as far as the service knows.
     config = write_config(tmp_path / "config", ted_every=1)
     sources = yaml.safe_load((config / "sources.yaml").read_text())
     sources["ted"]["countries"] = ["ALL"]
     (config / "sources.yaml").write_text(yaml.safe_dump(sources))
-    settings = Settings(data_dir=tmp_path / "var", database_url=sqlite_url, config_dir=config,
-                        ted_api_url="http://127.0.0.1:9", ted_site_url="http://127.0.0.1:9")
+    settings = Settings(
+        data_dir=tmp_path / "var",
+        database_url=sqlite_url,
+        config_dir=config,
+        ted_api_url="http://127.0.0.1:9",
+        ted_site_url="http://127.0.0.1:9",
+    )
     with RunningService(settings):
         eventually(lambda: len([r for r in _runs(sqlite_url) if r.finished_at]) >= 2, 90, "two crawl runs")
     runs = [r for r in _runs(sqlite_url) if r.finished_at]
@@ -123,22 +145,37 @@ def test_bad_config_edit_is_refused_and_a_good_one_picked_up(service_settings: S
 def test_health_mails_once_per_problem_and_once_on_recovery(sqlite_url: str, tmp_path: Path) -> None:
     from monitor.service import health
 
-    settings = Settings(data_dir=tmp_path / "var", database_url=sqlite_url,
-                        config_dir=write_config(tmp_path / "config"))
+    settings = Settings(
+        data_dir=tmp_path / "var", database_url=sqlite_url, config_dir=write_config(tmp_path / "config")
+    )
     config = load_config(settings.config_dir)
     now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday
     with session_scope(sqlite_url) as session:
         for i in range(3):
-            session.add(CrawlRun(source="ted", started_at=now - timedelta(hours=3 - i),
-                                 finished_at=now - timedelta(hours=3 - i, minutes=-1), status="failed",
-                                 close_reason="connection refused", errors={"http": 1}))
+            session.add(
+                CrawlRun(
+                    source="ted",
+                    started_at=now - timedelta(hours=3 - i),
+                    finished_at=now - timedelta(hours=3 - i, minutes=-1),
+                    status="failed",
+                    close_reason="connection refused",
+                    errors={"http": 1},
+                )
+            )
     mails = lambda: sorted(settings.outbox_dir.glob("admin-*.eml")) if settings.outbox_dir.exists() else []  # noqa: E731
     assert health.run_checks(settings, config, now)["opened"] == 1
     assert health.run_checks(settings, config, now + timedelta(minutes=5))["opened"] == 0
     assert len(mails()) == 1 and b"source ted failed its last 3 runs" in mails()[0].read_bytes()
     with session_scope(sqlite_url) as session:
-        session.add(CrawlRun(source="ted", started_at=now + timedelta(minutes=10),
-                             finished_at=now + timedelta(minutes=11), status="finished", notices_seen=4))
+        session.add(
+            CrawlRun(
+                source="ted",
+                started_at=now + timedelta(minutes=10),
+                finished_at=now + timedelta(minutes=11),
+                status="finished",
+                notices_seen=4,
+            )
+        )
     assert health.run_checks(settings, config, now + timedelta(minutes=15))["resolved"] == 1
     assert health.run_checks(settings, config, now + timedelta(minutes=20))["resolved"] == 0
     assert len(mails()) == 2 and b"resolved" in mails()[1].read_bytes()
@@ -148,15 +185,17 @@ def test_health_mails_once_per_problem_and_once_on_recovery(sqlite_url: str, tmp
 def test_a_quiet_working_day_is_a_problem(sqlite_url: str, tmp_path: Path) -> None:
     from monitor.service import health
 
-    settings = Settings(data_dir=tmp_path / "var", database_url=sqlite_url,
-                        config_dir=write_config(tmp_path / "config"))
+    settings = Settings(
+        data_dir=tmp_path / "var", database_url=sqlite_url, config_dir=write_config(tmp_path / "config")
+    )
     config = load_config(settings.config_dir)
     now = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # Thursday; Wednesday was quiet
     with session_scope(sqlite_url) as session:
         for day in range(2, 12):  # a busy baseline the weeks before
             t = now - timedelta(days=day)
-            session.add(CrawlRun(source="ted", started_at=t, finished_at=t, status="finished",
-                                 notices_seen=120))
+            session.add(
+                CrawlRun(source="ted", started_at=t, finished_at=t, status="finished", notices_seen=120)
+            )
         t = now - timedelta(hours=20)
         session.add(CrawlRun(source="ted", started_at=t, finished_at=t, status="finished", notices_seen=0))
     with session_scope(sqlite_url) as session:
@@ -165,16 +204,25 @@ def test_a_quiet_working_day_is_a_problem(sqlite_url: str, tmp_path: Path) -> No
 
 
 def _serve(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "TENDERWATCH_DATABASE_URL": settings.db_url,
-           "TENDERWATCH_DATA_DIR": str(settings.data_dir), "TENDERWATCH_CONFIG_DIR": str(settings.config_dir),
-           "TENDERWATCH_TED_API_URL": settings.ted_api_url, "TENDERWATCH_TED_SITE_URL": settings.ted_site_url}
-    return subprocess.Popen([sys.executable, "-m", "monitor.cli", "serve"], env=env,
-                            stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "TENDERWATCH_DATABASE_URL": settings.db_url,
+        "TENDERWATCH_DATA_DIR": str(settings.data_dir),
+        "TENDERWATCH_CONFIG_DIR": str(settings.config_dir),
+        "TENDERWATCH_TED_API_URL": settings.ted_api_url,
+        "TENDERWATCH_TED_SITE_URL": settings.ted_site_url,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor.cli", "serve"],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
 
 
-def test_sigterm_during_a_crawl_leaves_a_consistent_database(service_settings: Settings,
-                                                             fake_sources: LoopbackSources,
-                                                             tmp_path: Path) -> None:
+def test_sigterm_during_a_crawl_leaves_a_consistent_database(
+    service_settings: Settings, fake_sources: LoopbackSources, tmp_path: Path
+) -> None:
     url = service_settings.db_url
     from db import migrate
 
@@ -201,11 +249,17 @@ def test_sigterm_during_a_crawl_leaves_a_consistent_database(service_settings: S
 
 
 @pytest.mark.slow
-def test_two_instances_on_postgresql_run_each_job_once(pg_url: str, tmp_path: Path,
-                                                       fake_sources: LoopbackSources) -> None:
+def test_two_instances_on_postgresql_run_each_job_once(
+    pg_url: str, tmp_path: Path, fake_sources: LoopbackSources
+) -> None:
     config = write_config(tmp_path / "config", ted_every=2)
-    settings = Settings(data_dir=tmp_path / "var", database_url=pg_url, config_dir=config,
-                        ted_api_url=fake_sources.url, ted_site_url=fake_sources.url)
+    settings = Settings(
+        data_dir=tmp_path / "var",
+        database_url=pg_url,
+        config_dir=config,
+        ted_api_url=fake_sources.url,
+        ted_site_url=fake_sources.url,
+    )
     from db import migrate
 
     migrate.upgrade(pg_url)
@@ -219,7 +273,7 @@ def test_two_instances_on_postgresql_run_each_job_once(pg_url: str, tmp_path: Pa
             eventually(lambda: len([r for r in _runs(pg_url) if r.finished_at]) >= 3, 90, "three crawl runs")
             # Runs never overlapped: one scheduler, max_instances=1.
             runs = [r for r in _runs(pg_url) if r.finished_at]
-            for before, after in zip(runs, runs[1:], strict=False):
+            for before, after in itertools.pairwise(runs):
                 assert before.finished_at <= after.started_at
             # The leader goes; the standby takes over.
             first.send_signal(signal.SIGTERM)
@@ -236,14 +290,20 @@ def test_two_instances_on_postgresql_run_each_job_once(pg_url: str, tmp_path: Pa
 
 def test_service_status_shows_the_schedule(service_settings: Settings) -> None:
     with RunningService(service_settings) as running:
-        eventually(lambda: running.service.scheduler is not None
-                   and running.service.scheduler.get_job("crawl:ted"), 30, "jobs")
+        eventually(
+            lambda: running.service.scheduler is not None and running.service.scheduler.get_job("crawl:ted"),
+            30,
+            "jobs",
+        )
     from click.testing import CliRunner
 
     from monitor.cli import cli
-    env = {"TENDERWATCH_DATABASE_URL": service_settings.db_url,
-           "TENDERWATCH_CONFIG_DIR": str(service_settings.config_dir),
-           "TENDERWATCH_DATA_DIR": str(service_settings.data_dir)}
+
+    env = {
+        "TENDERWATCH_DATABASE_URL": service_settings.db_url,
+        "TENDERWATCH_CONFIG_DIR": str(service_settings.config_dir),
+        "TENDERWATCH_DATA_DIR": str(service_settings.data_dir),
+    }
     from monitor.settings import get_settings
 
     get_settings.cache_clear()
