@@ -65,7 +65,10 @@ def test_weight_must_be_a_number(tmp_path: Path) -> None:
 def test_duplicate_id_names_both_lines(tmp_path: Path) -> None:
     text = MINIMAL + "  - id: market_dialogue\n    weight: 1\n    en: {lemma: [market dialogue]}\n"
     (problem,) = _problems(tmp_path, text)
-    assert "duplicate id 'market_dialogue' at keywords[1] (line 11); first used at keywords[0] (line 8)" in problem
+    assert (
+        "duplicate id 'market_dialogue' at keywords[1] (line 11); first used at keywords[0] (line 8)"
+        in problem
+    )
 
 
 def test_bad_thresholds(tmp_path: Path) -> None:
@@ -85,5 +88,7 @@ def test_duplicate_yaml_key(tmp_path: Path) -> None:
 
 
 def test_too_short_stem(tmp_path: Path) -> None:
-    (problem,) = _problems(tmp_path, MINIMAL.replace("fi: {lemma: [markkinavuoropuhelu]}", "fi: {stems: [pil]}"))
+    (problem,) = _problems(
+        tmp_path, MINIMAL.replace("fi: {lemma: [markkinavuoropuhelu]}", "fi: {stems: [pil]}")
+    )
     assert ":10:" in problem and "stem 'pil' is shorter than 4 letters" in problem

@@ -11,7 +11,11 @@ def test_innovation_partnership_procedure_alone_is_innovative(rules: Rules) -> N
     result = classify(record({"eng": "Cleaning services"}, procedure_type="innovation"), rules)
     assert result.label == "innovative"
     (reason,) = result.reasons
-    assert (reason.signal_id, reason.kind, reason.matched) == ("proc_innovation_partnership", "structured", "innovation")
+    assert (reason.signal_id, reason.kind, reason.matched) == (
+        "proc_innovation_partnership",
+        "structured",
+        "innovation",
+    )
 
 
 def test_every_bt776_code_counts_including_legacy_ones(rules: Rules) -> None:
@@ -56,7 +60,10 @@ def test_thresholds_come_from_the_rules(rules: Rules) -> None:
 
 def test_title_counts_more_and_each_signal_counts_once(rules: Rules) -> None:
     result = classify(
-        record({"fin": "Markkinavuoropuhelu"}, {"fin": "Markkinavuoropuhelu järjestetään. Markkinavuoropuhelussa."}),
+        record(
+            {"fin": "Markkinavuoropuhelu"},
+            {"fin": "Markkinavuoropuhelu järjestetään. Markkinavuoropuhelussa."},
+        ),
         rules,
     )
     (reason,) = result.reasons
@@ -78,7 +85,10 @@ def test_reasons_carry_field_matched_text_snippet_and_weight(rules: Rules) -> No
     assert "toteutetaan innovaatiokumppanuutena, ja" in partnership.snippet
     assert partnership.weight == 5.0 and partnership.lang == "fin"
     assert any("inside the stronger match innovation_partnership" in n.why for n in result.not_counted)
-    assert result.label == "innovative" and result.to_dict()["reasons"][0]["signal_id"] == "innovation_partnership"
+    assert (
+        result.label == "innovative"
+        and result.to_dict()["reasons"][0]["signal_id"] == "innovation_partnership"
+    )
 
 
 def test_lot_texts_are_read_with_their_own_multiplier(rules: Rules) -> None:
@@ -110,7 +120,9 @@ def test_exclusions_and_negations_are_reported(rules: Rules) -> None:
 
 def test_same_fact_is_not_counted_twice(rules: Rules) -> None:
     result = classify(
-        record({"eng": "Ticketing"}, {"eng": "Awarded through competitive dialogue."}, procedure_type="comp-dial"),
+        record(
+            {"eng": "Ticketing"}, {"eng": "Awarded through competitive dialogue."}, procedure_type="comp-dial"
+        ),
         rules,
     )
     assert result.score == 3.0 and result.label == "possible"
@@ -125,8 +137,8 @@ def test_structured_veto_drops_rd_cpv_for_a_survey(rules: Rules) -> None:
 
 def test_text_score_is_capped(rules: Rules) -> None:
     text = {
-        "eng": "Innovation partnership. Pre-commercial procurement. Market dialogue. Prototype. Pilot project. "
-        "Co-creation. Design contest. Product development."
+        "eng": "Innovation partnership. Pre-commercial procurement. Market dialogue. Prototype. "
+        "Pilot project. Co-creation. Design contest. Product development."
     }
     result = classify(record({"eng": "x"}, text), rules)
     assert result.text_score == rules.config.thresholds.max_text_score

@@ -11,8 +11,13 @@ from monitor.textmatch import KeywordMatcher, Term
 def fi_matcher() -> KeywordMatcher:
     return KeywordMatcher.from_terms(
         {
-            "fin": ["innovaatiokumppanuus", "esikaupallinen hankinta", "markkinavuoropuhelu", "pilotti",
-                    "vaihtoehtoinen tarjous"],
+            "fin": [
+                "innovaatiokumppanuus",
+                "esikaupallinen hankinta",
+                "markkinavuoropuhelu",
+                "pilotti",
+                "vaihtoehtoinen tarjous",
+            ],
             "swe": ["marknadsdialog", "innovationspartnerskap"],
             "eng": ["innovation partnership", "/(?-i:\\bPCP\\b)/"],
         },
