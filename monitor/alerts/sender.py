@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from email.message import EmailMessage
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -74,40 +75,47 @@ def _send_batch(
     fixed_now: datetime | None,
     stats: SendStats,
 ) -> bool:
-    """Send one claimed batch over one connection; False when the connection could not be used."""
+    """Send one claimed batch over one connection; False when the connection could not be used.
+
+    The emails are built first and the transaction closed before the first byte goes to the
+    server: no database lock is held while waiting on SMTP (SQLite writers begin IMMEDIATE).
+    """
+    ready: list[tuple[int, EmailMessage]] = []
+    for row_id in ids:
+        row = session.get(OutboxMessage, row_id)
+        assert row is not None
+        sub = session.get(Subscriber, row.subscriber_id)
+        if sub is None or not sub.enabled:
+            row.state = CANCELLED
+            row.claim_token = None
+            stats.skipped += 1
+            continue
+        try:
+            items = _digest_items(session, row) if row.kind == "digest" else None
+            ready.append((row_id, build_message(row, sub, settings, items)))
+        except Exception as exc:  # a rendering bug must fail this row, not stop the outbox
+            log.exception("outbox row %d could not be built", row_id)
+            outbox.mark_failed(session, row_id, f"{type(exc).__name__}: {exc}", fixed_now or utcnow())
+            stats.failed += 1
+    session.commit()
+    if not ready:
+        return True
     try:
         transport.open()
     except ConnectionLost as exc:
-        log.warning("mail server unavailable, %d emails rescheduled: %s", len(ids), exc)
-        _fail_all(session, ids, str(exc), at, stats)
+        log.warning("mail server unavailable, %d emails rescheduled: %s", len(ready), exc)
+        _fail_all(session, [r for r, _ in ready], str(exc), at, stats)
         return False
     try:
-        for i, row_id in enumerate(ids):
-            row = session.get(OutboxMessage, row_id)
-            assert row is not None
-            sub = session.get(Subscriber, row.subscriber_id)
-            if sub is None or not sub.enabled:
-                row.state = CANCELLED
-                row.claim_token = None
-                session.commit()
-                stats.skipped += 1
-                continue
+        for i, (row_id, msg) in enumerate(ready):
             try:
-                items = _digest_items(session, row) if row.kind == "digest" else None
-                msg = build_message(row, sub, settings, items)
                 transport.send(msg)
             except ConnectionLost as exc:
-                log.warning("mail server connection lost after %d of %d: %s", i, len(ids), exc)
-                _fail_all(session, ids[i:], str(exc), at, stats)
+                log.warning("mail server connection lost after %d of %d: %s", i, len(ready), exc)
+                _fail_all(session, [r for r, _ in ready[i:]], str(exc), at, stats)
                 return False
             except MessageRejected as exc:
                 outbox.mark_failed(session, row_id, f"rejected: {exc}", fixed_now or utcnow())
-                session.commit()
-                stats.failed += 1
-                continue
-            except Exception as exc:  # a rendering bug must fail this row, not stop the outbox
-                log.exception("outbox row %d could not be built", row_id)
-                outbox.mark_failed(session, row_id, f"{type(exc).__name__}: {exc}", fixed_now or utcnow())
                 session.commit()
                 stats.failed += 1
                 continue

@@ -39,7 +39,9 @@ def states(session: Session) -> list[tuple[str, str, str]]:
     rows = session.execute(
         select(OutboxMessage.kind, OutboxMessage.state, OutboxMessage.ref).order_by(OutboxMessage.id)
     )
-    return [tuple(r) for r in rows]
+    out = [tuple(r) for r in rows]
+    session.rollback()  # SQLite transactions begin IMMEDIATE: never hold one while a sender runs
+    return out
 
 
 def cycle(session: Session, db_url: str, settings, now):  # type: ignore[no-untyped-def]
@@ -176,6 +178,7 @@ def test_smtp_down_then_up_delivers_every_email_exactly_once(
     rows = session.scalars(select(OutboxMessage)).all()
     assert {(r.state, r.attempts) for r in rows} == {("failed", 1)}
     assert all(r.next_attempt_at == NOW + outbox.backoff(1) for r in rows)
+    session.rollback()
     assert send_pending(db_url, mail_settings, now=NOW + timedelta(seconds=30)).claimed == 0  # backing off
     sent = send_pending(db_url, mail_settings, now=NOW + timedelta(minutes=1))  # still down: 2nd failure
     assert sent.failed == 5
@@ -183,6 +186,7 @@ def test_smtp_down_then_up_delivers_every_email_exactly_once(
     assert {r.next_attempt_at for r in session.scalars(select(OutboxMessage))} == {
         NOW + timedelta(minutes=1) + outbox.backoff(2)
     }
+    session.rollback()
 
     smtp.start()
     sent = send_pending(db_url, mail_settings, now=NOW + timedelta(minutes=3))
@@ -256,6 +260,7 @@ def test_failed_row_is_listed_and_retry_sends_it(
     smtp.stop()
     send_pending(db_url, mail_settings, now=NOW)
     smtp.start()
+    session.rollback()
     row = session.scalar(select(OutboxMessage))
     assert row.state == "failed"
     outbox.retry(session, row.id, NOW)
