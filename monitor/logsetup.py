@@ -34,5 +34,5 @@ def setup_logging(level: str = "INFO", fmt: str = "text") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Scrapy and Twisted are chatty at INFO; their own summaries are logged by our extension.
-    for noisy in ("scrapy", "twisted", "filelock", "alembic.runtime.migration"):
+    for noisy in ("scrapy", "twisted", "filelock", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -102,6 +102,7 @@ class Service:
             migrate.upgrade(self.settings.db_url)
         if not self._wait_for_leadership():
             return
+        self._bootstrap_subscribers()
         jobs.CURRENT = self
         try:
             self._start_scheduler()
@@ -109,6 +110,27 @@ class Service:
                 self.config.current()  # picks up config edits between jobs
         finally:
             self._shutdown()
+
+    def _bootstrap_subscribers(self) -> None:
+        """On a fresh database, import the example subscribers from config/subscribers.yaml.
+
+        Only when there are none at all: afterwards subscribers are managed with
+        `tenderwatch subscribers`, and re-syncing the file would undo those edits.
+        """
+        from sqlalchemy import func, select
+
+        from db.models.alerts import Subscriber
+        from db.session import session_scope
+        from monitor.subscribers import sync_from_config
+
+        data = self.config.current().get("subscribers.yaml")
+        if data is None:
+            return
+        with session_scope(self.settings.db_url) as session:
+            if session.scalar(select(func.count()).select_from(Subscriber)):
+                return
+            stats = sync_from_config(session, data)
+        log.info("fresh database: imported the example subscribers from subscribers.yaml (%s)", stats)
 
     def stop(self) -> None:
         self.stopping.set()
