@@ -41,7 +41,7 @@ HELD = "held"
 DIGESTED = "digested"
 CANCELLED = "cancelled"
 OUTBOX_STATES = (PENDING, SENDING, SENT, FAILED, HELD, DIGESTED, CANCELLED)
-OUTBOX_KINDS = ("new", "update", "reminder", "digest")
+OUTBOX_KINDS = ("new", "update", "reminder", "digest", "report")  # report: monitor.reports.monthly
 
 
 class Subscriber(Base):

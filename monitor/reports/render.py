@@ -197,6 +197,7 @@ def render_html(
     calls: list[CallRow] | None = None,
     highlight: str | None = None,
     image_src: dict[str, str] | None = None,
+    intro: str | None = None,
 ) -> str:
     """The report page. Charts are embedded as data: URIs unless ``image_src`` names them
     (an email refers to its inline attachments as ``cid:…`` instead: mail clients block data: URIs)."""
@@ -215,6 +216,7 @@ def render_html(
         images=images,
         calls=calls,
         highlight=highlight,
+        intro=intro,
         pct=fmt_pct,
         pp=lambda v: fmt_pp(v, lang),
         eur=fmt_eur,

@@ -1,0 +1,202 @@
+"""The monthly branch email: each branch contact gets their branch's figures, charts and calls.
+
+Queued through the alerts outbox (kind ``report``, ``ref`` = the period, e.g. ``2026-10``), whose
+unique key makes a second enqueue for the same contact and period a no-op: the scheduler may
+fire on several days, two instances may race, an admin may run ``report send`` by hand, and
+each contact still gets one email per period. The payload freezes the rendered email (texts
+and PNGs) so a retry sends exactly what was first built; only the unsubscribe link is added
+at send time (it is signed per subscriber by the sender).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models.alerts import OutboxMessage, Subscriber
+from monitor.alerts.outbox import enqueue
+from monitor.branches import BranchesConfig
+from monitor.reports.charts import report_charts
+from monitor.reports.figures import CallRow, Report, build_report, list_calls, resolve_area
+from monitor.reports.i18n import LANGUAGES, t
+from monitor.reports.periods import Period, ReportError, first_working_day, helsinki_date, previous_month
+from monitor.reports.render import fmt_eur, fmt_pct, fmt_pp, render_html
+
+log = logging.getLogger(__name__)
+
+KIND = "report"
+CIDS = {"shares": "shares@tenderwatch", "trend": "trend@tenderwatch"}
+MAX_CALLS = 50  # a branch with more innovative calls in a month gets the first 50 and the drill-down command
+
+
+def due_period(now: datetime) -> Period | None:
+    """The month to report at ``now``: the previous one, once its first working day has come.
+
+    Before the first working day of a month (Helsinki time, Finnish public holidays), nothing is
+    due; from then on the previous month is, so a service that was down on that day catches up.
+    """
+    today = helsinki_date(now)
+    if today < first_working_day(today.year, today.month):
+        return None
+    return previous_month(now)
+
+
+def branch_contacts(session: Session) -> list[Subscriber]:
+    return list(
+        session.scalars(
+            select(Subscriber)
+            .where(
+                Subscriber.kind == "branch",
+                Subscriber.branch.is_not(None),
+                Subscriber.enabled.is_(True),
+                Subscriber.unsubscribed_at.is_(None),
+            )
+            .order_by(Subscriber.id)
+        )
+    )
+
+
+def queue_monthly_reports(
+    session: Session,
+    config: Any,
+    now: datetime,
+    *,
+    period: Period | None = None,
+    ted_site_url: str | None = None,
+) -> int:
+    """Queue one report email per branch contact for ``period`` (default: the month due at ``now``).
+
+    ``config`` is the service's ``AppConfig`` (its ``branches`` and ``service.innovation_goal_percent``).
+    Returns how many emails were queued now; contacts already served for the period are skipped.
+    """
+    if period is None:
+        period = due_period(now)
+        if period is None:
+            return 0
+    branches: BranchesConfig = config.branches
+    goal = float(config.service.innovation_goal_percent)
+    if ted_site_url is None:
+        from monitor.settings import get_settings
+
+        ted_site_url = get_settings().ted_site_url
+    served = set(
+        session.scalars(
+            select(OutboxMessage.subscriber_id).where(
+                OutboxMessage.kind == KIND, OutboxMessage.ref == period.slug
+            )
+        )
+    )
+    todo = [c for c in branch_contacts(session) if c.id not in served]
+    if not todo:
+        return 0
+    report = build_report(session, branches, period, goal_percent=goal, now=now)
+    queued = 0
+    calls_by_area: dict[str, list[CallRow]] = {}
+    payloads: dict[tuple[str, str], dict[str, Any]] = {}
+    for contact in todo:
+        try:
+            area = resolve_area(branches, contact.branch or "")
+        except ReportError as exc:
+            log.warning("branch contact %s: %s; no report queued", contact.email, exc)
+            continue
+        if area not in calls_by_area:
+            calls_by_area[area] = list_calls(
+                session, branches, period, area=area, label="innovative", with_reasons=True,
+                ted_site_url=ted_site_url, refresh=False, limit=MAX_CALLS,
+            )  # fmt: skip
+        key = (area, contact.language)
+        if key not in payloads:  # contacts of one branch and language get the same email
+            payloads[key] = email_payload(report, area, contact.language, calls_by_area[area])
+        payload = payloads[key]
+        row_id = enqueue(
+            session, subscriber_id=contact.id, kind=KIND, ref=period.slug, payload=payload, now=now
+        )
+        queued += row_id is not None
+    log.info("monthly reports for %s: %d queued", period.slug, queued)
+    return queued
+
+
+def email_payload(report: Report, area: str, lang: str, calls: list[CallRow]) -> dict[str, Any]:
+    """The frozen email: subject, text, HTML referring to its charts by Content-ID, the PNGs."""
+    if lang not in LANGUAGES:
+        lang = "fi"
+    figures = report.area(area)
+    charts = report_charts(report, lang, area=area)
+    intro = t(lang, "greeting", period=report.period.label)
+    html = render_html(
+        report, lang, charts=charts, calls=calls, highlight=area,
+        image_src={name: f"cid:{cid}" for name, cid in CIDS.items()}, intro=intro,
+    )  # fmt: skip
+    return {
+        "period": report.period.slug,
+        "area": area,
+        "language": lang,
+        "subject": t(lang, "subject", period=report.period.label, area=figures.name(lang)),
+        "text": email_text(report, area, lang, calls, intro),
+        "html": html,
+        "images": {CIDS[name]: base64.b64encode(png).decode("ascii") for name, png in charts.items()},
+        "figures": {
+            "calls": figures.calls,
+            "innovative": figures.innovative,
+            "possible": figures.possible,
+            "innovative_share_pct": figures.innovative_share,
+            "goal_pct": report.goal_percent,
+        },
+    }
+
+
+def email_text(report: Report, area: str, lang: str, calls: list[CallRow], intro: str) -> str:
+    a, total = report.area(area), report.total
+    if a.meets_goal is None:
+        status = t(lang, "no_calls")
+    else:
+        status = t(lang, "above_goal" if a.meets_goal else "below_goal")
+    lines = [
+        intro,
+        "",
+        f"{a.name(lang)} — {t(lang, 'period')} {report.period.label}",
+        f"  {t(lang, 'calls')}: {a.calls}   {t(lang, 'innovative')}: {a.innovative}   "
+        f"{t(lang, 'possible')}: {a.possible}",
+        f"  {t(lang, 'innovative_share')}: {fmt_pct(a.innovative_share)} ({status}; "
+        f"{t(lang, 'goal')} {report.goal_percent:g} %, {t(lang, 'gap')} {fmt_pp(a.gap_pp, lang)})",
+        f"  {t(lang, 'change')} ({t(lang, 'previous')} {report.previous.label}): {fmt_pp(a.change_pp, lang)}",
+        f"  {t(lang, 'value')}: {fmt_eur(a.value_eur if a.value_known else None)}, "
+        f"{t(lang, 'value_share')} {fmt_pct(a.innovative_value_share)}, "
+        f"{t(lang, 'value_missing')}: {a.value_missing}",
+        f"  {total.name(lang)}: {fmt_pct(total.innovative_share)} ({total.innovative}/{total.calls})",
+        "",
+        t(lang, "calls_of_month") + ":",
+    ]
+    if not calls:
+        lines.append("  " + t(lang, "none_innovative"))
+    for c in calls:
+        lines.append(f"- {c.title or c.procedure_key} ({c.buyer_name or '–'}, {c.period_date})")
+        if c.url:
+            lines.append(f"  {c.url}")
+        reasons = "; ".join(f"{r.get('signal_id')} “{r.get('matched')}”" for r in c.reasons[:5])
+        if reasons:
+            lines.append(f"  {t(lang, 'reasons')}: {reasons}")
+    return "\n".join(lines) + "\n"
+
+
+def render_report_row(
+    payload: dict[str, Any], unsubscribe_url: str
+) -> tuple[str, str, str, dict[str, bytes]]:
+    """(subject, text, html, {content-id: PNG}) of a queued report email, for the sender."""
+    footer_text = f"\n--\n{unsubscribe_url}\n"
+    link = _attr(unsubscribe_url)
+    footer_html = f'<p style="color:#777;font-size:12px"><a href="{link}">{link}</a></p>'
+    html = payload["html"].replace("</body>", footer_html + "\n</body>", 1)
+    images = {cid: base64.b64decode(data) for cid, data in (payload.get("images") or {}).items()}
+    return payload["subject"], payload["text"] + footer_text, html, images
+
+
+def _attr(value: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(value))
