@@ -168,8 +168,6 @@ class Rendered:
     html: str
     images: dict[str, bytes] = field(default_factory=dict)
     """Content-ID → PNG, shown inline by the HTML part (the monthly branch report's charts)."""
-    images: dict[str, bytes] = field(default_factory=dict)
-    """Content-ID → PNG, shown inline by the HTML part (the monthly branch report's charts)."""
 
 
 def render_row(
@@ -179,11 +177,6 @@ def render_row(
     lang = sub.language if sub.language in i18n.STRINGS else "en"
     t = i18n.strings(lang)
     ctx: dict[str, Any] = {"t": t, "lang": lang, "unsubscribe_url": unsubscribe_url, "kind": row.kind}
-    if row.kind == "report":  # rendered when queued (monitor.reports.monthly); frozen in the payload
-        from monitor.reports.monthly import render_report_row
-
-        subject, text, html, images = render_report_row(row.payload, unsubscribe_url)
-        return Rendered(header_safe(subject), text, html, images)
     if row.kind == "report":  # rendered when queued (monitor.reports.monthly); frozen in the payload
         from monitor.reports.monthly import render_report_row
 
@@ -247,8 +240,6 @@ def build_message(
         msg["X-TenderWatch-Procedure"] = header_safe(row.procedure_key, 200)
     msg.set_content(r.text)
     msg.add_alternative(r.html, subtype="html")
-    for cid, png in r.images.items():
-        msg.get_payload()[-1].add_related(png, "image", "png", cid=f"<{cid}>")
     for cid, png in r.images.items():
         msg.get_payload()[-1].add_related(png, "image", "png", cid=f"<{cid}>")
     return msg
