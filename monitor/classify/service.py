@@ -14,6 +14,7 @@ on the same notice; the unique ``notice_pk`` makes a second insert fail rather t
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, create_engine, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.base import utcnow
@@ -205,7 +206,7 @@ _WORK: dict[str, Any] = {}
 
 
 def preview(
-    session: Session,
+    url: str,
     candidate: Rules,
     current: Rules,
     *,
@@ -216,18 +217,20 @@ def preview(
     """What ``candidate`` would change compared with ``current`` on notices published since ``since``.
 
     The stored result is reused as the "current" label where it came from ``current``; otherwise
-    both are computed. Read-only. ``workers`` > 1 forks that many processes (default: one per
-    core), each reading its own id ranges, so parsing stored JSON runs in parallel too.
+    both are computed. Read-only, through plain reading connections (never the store's
+    ``BEGIN IMMEDIATE`` on SQLite), so a long preview never holds up the service's writers.
+    ``workers`` > 1 forks that many processes (default: one per core), each reading its own
+    id ranges, so parsing stored JSON runs in parallel too.
     """
     report = PreviewReport(since=since, current_version=current.version, candidate_version=candidate.version)
     bounds = select(func.min(Notice.id), func.max(Notice.id))
     if since:
         bounds = bounds.where(Notice.publication_date >= since)
-    lo, hi = session.execute(bounds).one()
+    with _read_engine(url).connect() as conn:
+        lo, hi = conn.execute(bounds).one()
     if lo is None:
         return report
     ranges = [(a, min(a + chunk - 1, hi)) for a in range(lo, hi + 1, chunk)]
-    url = session.get_bind().engine.url.render_as_string(hide_password=False)
     workers = workers or os.cpu_count() or 1
     _WORK.update(url=url, candidate=candidate, current=current, since=since)
     try:
@@ -239,7 +242,7 @@ def preview(
                 )
                 _merge(report, parts)
         else:
-            _merge(report, (_preview_range(r, session) for r in ranges))
+            _merge(report, (_preview_range(r) for r in ranges))
     finally:
         _WORK.clear()
     report.changes.sort(key=lambda c: (c.kind, -c.new_score))
@@ -264,18 +267,20 @@ def _warm_up(rules: Rules) -> None:
         morphology.get(lang).forms("innovaatio")
 
 
+@functools.cache
+def _read_engine(url: str) -> Engine:
+    """A plain engine for reading: deferred transactions on SQLite, so readers never queue for a lock."""
+    return create_engine(url)
+
+
 def _fresh_connections() -> None:
     """A forked child must not reuse the parent's pooled connections."""
-    from db.session import get_engine
-
-    get_engine(_WORK["url"]).dispose(close=False)
+    _read_engine(_WORK["url"]).dispose(close=False)
 
 
 def _preview_range(
-    bounds: tuple[int, int], session: Session | None = None
+    bounds: tuple[int, int],
 ) -> tuple[int, list[PreviewChange], dict[str, int], dict[str, int]]:
-    from db.session import get_sessionmaker
-
     candidate: Rules = _WORK["candidate"]
     current: Rules = _WORK["current"]
     since: date | None = _WORK["since"]
@@ -294,14 +299,8 @@ def _preview_range(
     )
     if since:
         query = query.where(Notice.publication_date >= since)
-    own = session is None
-    if own:
-        session = get_sessionmaker(_WORK["url"])()
-    try:
-        rows = session.execute(query).all()
-    finally:
-        if own:
-            session.close()
+    with _read_engine(_WORK["url"]).connect() as conn:
+        rows = conn.execute(query).all()
     changes: list[PreviewChange] = []
     before: dict[str, int] = {}
     after: dict[str, int] = {}

@@ -186,7 +186,6 @@ def rules_preview(
     """
     import time
 
-    from db.session import session_scope
     from monitor.classify.service import preview, since_date
     from monitor.settings import get_settings
 
@@ -197,8 +196,7 @@ def rules_preview(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from None
     started = time.perf_counter()
-    with session_scope(get_settings().db_url) as session:
-        report = preview(session, candidate, current, since=cutoff, workers=workers)
+    report = preview(get_settings().db_url, candidate, current, since=cutoff, workers=workers)
     took = time.perf_counter() - started
     groups = report.by_kind()
     if as_json:
