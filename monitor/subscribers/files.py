@@ -122,9 +122,14 @@ def _cell(col: str, value: str) -> Any:
 
 
 def dump_yaml(data: SubscribersFile) -> str:
-    return yaml.safe_dump(
-        _clean(data.model_dump(mode="json")), allow_unicode=True, sort_keys=False, width=110
-    )
+    doc = _clean(data.model_dump(mode="json"))
+    for sub in doc.get("subscribers", []):
+        # The name first: a person scanning the file looks for the subscription by its name.
+        sub["subscriptions"] = [
+            {"name": s["name"], **{k: v for k, v in s.items() if k != "name"}}
+            for s in sub.get("subscriptions", [])
+        ]
+    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=110)
 
 
 def dump_csv(data: SubscribersFile) -> str:

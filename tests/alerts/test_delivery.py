@@ -270,3 +270,41 @@ def test_failed_row_is_listed_and_retry_sends_it(
         session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == "sent"))
         == 1
     )
+
+
+def test_branch_contact_receives_its_branchs_calls_only(
+    session: Session, db_url: str, smtp: SmtpSink, mail_settings
+) -> None:
+    # Branches come from the shipped config/branches.yaml (TENDERWATCH_CONFIG_DIR's default).
+    subscriber(session, "tem@example.org", {"name": "TEM", "branches": ["TEM"]}, kind="branch", branch="TEM")
+    subscriber(session, "it@example.com", IT)
+    tem = call(publication_number="00700001-2026", title="Yritystukien tietojärjestelmä")
+    tem = dataclasses.replace(
+        tem, buyers=[Buyer("Työ- ja elinkeinoministeriö", None, "FIN", legal_type="cga")]
+    )
+    city = call(publication_number="00700002-2026", title="Kaupungin tietojärjestelmä")
+    ingest(session, tem, NOW)
+    ingest(session, city, NOW)
+    cycle(session, db_url, mail_settings, NOW)
+    [to_tem] = smtp.to("tem@example.org")
+    assert "Yritystukien tietojärjestelmä" in to_tem["Subject"]
+    assert "Hallinnonala TEM: Työ- ja elinkeinoministeriö" in to_tem.get_body(("plain",)).get_content()
+    assert len(smtp.to("it@example.com")) == 2
+
+
+def test_eml_files_when_no_smtp_server_is_configured(session: Session, db_url: str, tmp_path) -> None:
+    from monitor.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "var", smtp_host=None)
+    subscriber(session, "it@example.com", IT)
+    ingest(session, call(), NOW)
+    _, sent = cycle(session, db_url, settings, NOW)
+    assert sent.sent == 1
+    [path] = list(settings.outbox_dir.glob("*.eml"))
+    import email
+    import email.policy
+
+    msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert path.name.startswith("tenderwatch.1.new.") and msg["List-Unsubscribe-Post"]
+    assert send_pending(db_url, settings, now=NOW).claimed == 0
+    assert len(list(settings.outbox_dir.glob("*.eml"))) == 1
