@@ -1,7 +1,229 @@
-"""Commands of this area (stub: filled in by the issue that owns it)."""
+"""``tenderwatch report``: the innovation share per administrative branch, its drill-down, its email."""
 
 from __future__ import annotations
 
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
 import click
 
-commands: list[click.Command] = []
+from monitor.settings import get_settings
+
+
+@dataclass(frozen=True)
+class _Config:
+    """The two config files a report needs (a broken rules file must not stop the report)."""
+
+    branches: Any
+    service: Any
+
+
+def _config() -> _Config:
+    from monitor.appconfig import ConfigError, load_file
+    from monitor.appconfig.models import ServiceConfig
+    from monitor.branches import BranchesConfig
+
+    directory = get_settings().config_dir
+    try:
+        branches = load_file(directory / "branches.yaml", BranchesConfig)
+        service_file = directory / "service.yaml"
+        service = load_file(service_file, ServiceConfig) if service_file.exists() else ServiceConfig()
+    except ConfigError as exc:
+        raise click.ClickException(exc.report()) from None
+    return _Config(branches, service)
+
+
+def _period(period: str | None, start: str | None, end: str | None) -> Any:
+    from monitor.reports.periods import Period, ReportError, parse_day, previous_month
+
+    try:
+        if period:
+            if start or end:
+                raise ReportError("give either --period or --from/--to, not both")
+            return Period.month(period)
+        if start and end:
+            return Period(parse_day(start, "--from"), parse_day(end, "--to"))
+        if start or end:
+            raise ReportError("give both --from and --to (or --period YYYY-MM)")
+        return previous_month(datetime.now(UTC))
+    except ReportError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _session():  # type: ignore[no-untyped-def]
+    from db import migrate
+    from db.session import session_scope
+
+    url = get_settings().db_url
+    migrate.upgrade(url)
+    return session_scope(url)
+
+
+_period_options = [
+    click.option("--from", "start", metavar="DATE", help="First day (YYYY-MM-DD, Helsinki calendar)."),
+    click.option("--to", "end", metavar="DATE", help="Last day, included."),
+    click.option("--period", metavar="YYYY-MM", help="A calendar month instead of --from/--to."),
+]
+
+
+def period_options(f):  # type: ignore[no-untyped-def]
+    for option in reversed(_period_options):
+        f = option(f)
+    return f
+
+
+@click.group("report")
+def report_group() -> None:
+    """Innovation procurement per administrative branch, against the goal in service.yaml.
+
+    Without --from/--to or --period, the last whole month is reported.
+    """
+
+
+@report_group.command("branches")
+@period_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "csv", "html"]), default="text", show_default=True
+)
+@click.option("--lang", type=click.Choice(["fi", "sv", "en"]), default=None, help="Default: service.yaml's.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (HTML: and its PNG charts beside it).",
+)
+@click.option(
+    "--goal", type=click.FloatRange(0, 100, min_open=True), help="Override the goal in service.yaml (%)."
+)
+def branches_cmd(
+    start: str | None, end: str | None, period: str | None, fmt: str, lang: str | None, out: Path | None,
+    goal: float | None,
+) -> None:  # fmt: skip
+    """The figures per branch, per group and for Finland in total.
+
+    Calls, innovative and possible calls, their share, estimated values and the innovative
+    share of value (with how many values are missing), the change against the previous period
+    of the same length, and the distance to the goal. A procedure counts once, in the period its
+    call was first published; cancelled ones are shown apart.
+    """
+    from monitor.reports.charts import report_charts
+    from monitor.reports.figures import build_report
+    from monitor.reports.render import render_csv, render_html, render_text
+
+    cfg = _config()
+    chosen = _period(period, start, end)
+    lang = lang or cfg.service.default_language
+    with _session() as session:
+        report = build_report(
+            session, cfg.branches, chosen, goal_percent=goal or cfg.service.innovation_goal_percent
+        )
+    charts: dict[str, bytes] = {}
+    if fmt == "html":
+        charts = report_charts(report, lang)
+        body = render_html(report, lang, charts=charts)
+    elif fmt == "csv":
+        body = render_csv(report)
+    else:
+        body = render_text(report, lang)
+    if out is None:
+        sys.stdout.write(body)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(body, encoding="utf-8")
+    written = [out]
+    for name, png in charts.items():
+        path = out.with_name(f"{out.stem}-{name}.png")
+        path.write_bytes(png)
+        written.append(path)
+    click.echo("wrote " + ", ".join(str(p) for p in written), err=True)
+
+
+@report_group.command("calls")
+@click.option(
+    "--branch",
+    "area",
+    default="FI",
+    show_default=True,
+    help="Branch id (TEM), group (kunta, hyvinvointialue, muu, yhteishankinta, unmapped) or FI for all.",
+)
+@click.option(
+    "--label", type=click.Choice(["innovative", "possible", "none", "any"]), default="any", show_default=True
+)
+@period_options
+@click.option(
+    "--include-cancelled", is_flag=True, help="Also list cancelled procedures (not counted in the figures)."
+)
+@click.option("--reasons", is_flag=True, help="Show why each call got its label.")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv"]), default="text", show_default=True)
+def calls_cmd(
+    area: str, label: str, start: str | None, end: str | None, period: str | None, include_cancelled: bool,
+    reasons: bool, fmt: str,
+) -> None:  # fmt: skip
+    """The procedures behind a figure, with a link to each call."""
+    import csv
+
+    from monitor.reports.figures import list_calls, resolve_area
+    from monitor.reports.periods import ReportError
+
+    cfg = _config()
+    chosen = _period(period, start, end)
+    try:
+        key = resolve_area(cfg.branches, area)
+        with _session() as session:
+            rows = list_calls(
+                session, cfg.branches, chosen, area=key, label=label, include_cancelled=include_cancelled,
+                with_reasons=reasons, ted_site_url=get_settings().ted_site_url,
+            )  # fmt: skip
+    except ReportError as exc:
+        raise click.UsageError(str(exc)) from None
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(
+            ["date", "area", "label", "cancelled", "procedure", "title", "buyer", "value", "currency", "url"]
+        )
+        for r in rows:
+            value = r.value_amount if r.value_amount is not None else ""
+            writer.writerow(
+                [r.period_date, r.area, r.label or "", r.cancelled, r.procedure_key, r.title or "",
+                 r.buyer_name or "", value, r.value_currency or "", r.url or ""]
+            )  # fmt: skip
+        return
+    for r in rows:
+        value = f"{r.value_amount:,.0f} {r.value_currency}".replace(",", " ") if r.value_amount else "–"
+        flag = " [cancelled]" if r.cancelled else ""
+        label_text = r.label or "unclassified"
+        click.echo(f"{r.period_date}  {r.area:<15} {label_text:<10} {r.title or r.procedure_key}{flag}")
+        click.echo(f"            {r.buyer_name or '–'} · {value} · {r.url or r.procedure_key}")
+        for reason in r.reasons[:5]:
+            matched, weight = reason.get("matched"), reason.get("weight") or 0
+            click.echo(f"            · {reason.get('signal_id')} “{matched}” ({weight:+g})")
+    click.echo(f"{len(rows)} procedures", err=True)
+
+
+@report_group.command("send")
+@click.option("--period", required=True, metavar="YYYY-MM", help="The month to report, e.g. 2026-10.")
+@click.option("--no-deliver", is_flag=True, help="Only queue the emails; the service's sender delivers them.")
+def send_cmd(period: str, no_deliver: bool) -> None:
+    """Queue the month's report email for every branch contact, then send the outbox.
+
+    Each contact gets one email per month however often this runs (the scheduler does the
+    same on the first working day of each month).
+    """
+    from monitor.alerts.sender import send_pending
+    from monitor.reports.monthly import queue_monthly_reports
+
+    cfg = _config()
+    chosen = _period(period, None, None)
+    settings = get_settings()
+    now = datetime.now(UTC)
+    with _session() as session:
+        queued = queue_monthly_reports(session, cfg, now, period=chosen, ted_site_url=settings.ted_site_url)
+    click.echo(f"report emails queued for {chosen.slug}: {queued}")
+    if not no_deliver:
+        stats = send_pending(settings.db_url, settings, now=now)
+        click.echo(f"outbox: sent {stats.sent}, failed {stats.failed}")
+
+
+commands: list[click.Command] = [report_group]

@@ -10,6 +10,7 @@ import io
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from monitor.reports.figures import TOTAL, MonthPoint, Report
 from monitor.reports.i18n import t
@@ -78,6 +79,7 @@ def trend_chart(points: list[MonthPoint], goal_percent: float, title: str, lang:
     bars = ax.twinx()
     bars.bar(labels, calls, color="#dddddd", zorder=0, label=t(lang, "calls"))
     bars.set_ylabel(t(lang, "calls"))
+    bars.yaxis.set_major_locator(MaxNLocator(integer=True))  # calls are whole numbers
     ax.set_zorder(bars.get_zorder() + 1)
     ax.patch.set_visible(False)
     share = [p.share if p.share is not None else float("nan") for p in points]
