@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
 from db.record import Award, Buyer, Change, Lot, Money, NoticeRecord
+from scrapers.samples import boilerplate as bp
 from scrapers.samples.texts import CHANGE_TEXTS, NOTES, TOPICS
 
 # ----------------------------------------------------------------------------------- codelists
@@ -191,6 +192,9 @@ class NoticeSpec:
     """One per lot result: BT-142 status, winner names (organisations are made up), value."""
     national: dict[str, Any] | None = None
     """HILMA national extension: ``{"FI-20": bool, "FI-11": "procurement-legislation"}``."""
+    boilerplate: bool = True
+    """Also write what real notices carry but TenderWatch does not extract (contacts, exclusion
+    grounds, selection and award criteria, the review body): see ``boilerplate.py``."""
 
     def resolved(self) -> tuple[str, str, str, str]:
         """(root, notice type, form type, legal basis) with the subtype's defaults filled in."""
@@ -240,8 +244,17 @@ def _amount(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def _org(out: list[str], org_id: str, buyer: Buyer) -> None:
+def _domain(name: str) -> str:
+    slug = "".join(
+        ch for ch in name.lower().replace(" ", "-") if ch.isascii() and (ch.isalnum() or ch == "-")
+    )
+    return f"{slug.strip('-')[:30] or 'org'}.example"
+
+
+def _org(out: list[str], org_id: str, buyer: Buyer, full: bool = False, street: str = "Katu 1") -> None:
     out.append("<efac:Organization><efac:Company>")
+    if full:
+        out.append(f"<cbc:WebsiteURI>https://www.{_domain(buyer.name)}</cbc:WebsiteURI>")
     out.append(
         f'<cac:PartyIdentification><cbc:ID schemeName="organization">{org_id}</cbc:ID>'
         "</cac:PartyIdentification>"
@@ -249,8 +262,12 @@ def _org(out: list[str], org_id: str, buyer: Buyer) -> None:
     out.append(f"<cac:PartyName><cbc:Name>{_esc(buyer.name)}</cbc:Name></cac:PartyName>")
     if buyer.city or buyer.country or buyer.nuts:
         out.append("<cac:PostalAddress>")
+        if full:
+            out.append(f"<cbc:StreetName>{_esc(street)}</cbc:StreetName>")
         if buyer.city:
             out.append(f"<cbc:CityName>{_esc(buyer.city)}</cbc:CityName>")
+        if full:
+            out.append("<cbc:PostalZone>00100</cbc:PostalZone>")
         if buyer.nuts:
             out.append(f'<cbc:CountrySubentityCode listName="nuts">{buyer.nuts}</cbc:CountrySubentityCode>')
         if buyer.country:
@@ -264,6 +281,8 @@ def _org(out: list[str], org_id: str, buyer: Buyer) -> None:
             f"<cac:PartyLegalEntity><cbc:CompanyID>{_esc(buyer.org_id)}</cbc:CompanyID>"
             "</cac:PartyLegalEntity>"
         )
+    if full:
+        out.append(bp.contact(buyer.name, _domain(buyer.name)))
     out.append("</efac:Company></efac:Organization>")
 
 
@@ -341,13 +360,18 @@ def _deadline(out: list[str], lot: LotSpec) -> None:
     out.append(f"</{tag}>")
 
 
-def _lot(out: list[str], lot: LotSpec, scheme: str, nature: str | None) -> None:
+def _lot(
+    out: list[str], lot: LotSpec, scheme: str, nature: str | None, lang: str, review_org: str | None
+) -> None:
     sig = lot.signals
+    full = review_org is not None
     out.append(f'<cac:ProcurementProjectLot><cbc:ID schemeName="{scheme}">{lot.lot_id}</cbc:ID>')
     out.append("<cac:TenderingTerms>")
-    if sig.get("BT-7220"):
+    if sig.get("BT-7220") or full:
         out.append("<ext:UBLExtensions><ext:UBLExtension><ext:ExtensionContent><efext:EformsExtension>")
-        for code in sig["BT-7220"]:
+        if full:
+            out.append(bp.selection_criteria(lang))
+        for code in sig.get("BT-7220", ()):
             out.append(
                 f'<efac:Funding><cbc:FundingProgramCode listName="eu-programme">{code}'
                 "</cbc:FundingProgramCode></efac:Funding>"
@@ -364,12 +388,16 @@ def _lot(out: list[str], lot: LotSpec, scheme: str, nature: str | None) -> None:
             f"<cac:ExternalReference><cbc:URI>{_esc(lot.documents_url)}</cbc:URI></cac:ExternalReference>"
             "</cac:Attachment></cac:CallForTendersDocumentReference>"
         )
-    if any(sig.get(k) for k in ("BT-41", "BT-42", "BT-44", "BT-644")):
+    if full:
+        out.append(bp.lot_terms_middle(lang))
+    if full or any(sig.get(k) for k in ("BT-41", "BT-42", "BT-44", "BT-644")):
         out.append("<cac:AwardingTerms>")
         for code in sig.get("BT-41", ()):
             out.append(f"<cbc:FollowupContractIndicator>{code}</cbc:FollowupContractIndicator>")
         for code in sig.get("BT-42", ()):
             out.append(f"<cbc:BindingOnBuyerIndicator>{code}</cbc:BindingOnBuyerIndicator>")
+        if full:
+            out.append(bp.award_criteria(lang))
         ranks, values = sig.get("BT-44", []), sig.get("BT-644", [])
         for i in range(max(len(ranks), len(values))):
             out.append("<cac:Prize>")
@@ -379,13 +407,29 @@ def _lot(out: list[str], lot: LotSpec, scheme: str, nature: str | None) -> None:
                 out.append(f'<cbc:ValueAmount currencyID="EUR">{values[i]}</cbc:ValueAmount>')
             out.append("</cac:Prize>")
         out.append("</cac:AwardingTerms>")
+    if review_org is not None:
+        out.append(bp.lot_terms_tail(lang, review_org, f"https://tarjoukset.example/{lot.lot_id.lower()}"))
     out.append("</cac:TenderingTerms>")
     out.append("<cac:TenderingProcess>")
+    if full:
+        out.append('<cbc:SubmissionMethodCode listName="esubmission">required</cbc:SubmissionMethodCode>')
     _deadline(out, lot)
+    if full and lot.deadline is not None:
+        ask = lot.deadline - timedelta(days=10)
+        out.append(
+            f"<cac:AdditionalInformationRequestPeriod><cbc:EndDate>{ask.date().isoformat()}{_offset(ask)}"
+            f"</cbc:EndDate><cbc:EndTime>12:00:00{_offset(ask)}</cbc:EndTime>"
+            "</cac:AdditionalInformationRequestPeriod>"
+        )
     for code in sig.get("BT-765", ()):
         out.append(
             '<cac:ContractingSystem><cbc:ContractingSystemTypeCode listName="framework-agreement">'
             f"{code}</cbc:ContractingSystemTypeCode></cac:ContractingSystem>"
+        )
+    if full:
+        out.append(
+            '<cac:ContractingSystem><cbc:ContractingSystemTypeCode listName="dps-usage">none'
+            "</cbc:ContractingSystemTypeCode></cac:ContractingSystem>"
         )
     out.append("</cac:TenderingProcess>")
     _project(
@@ -501,18 +545,21 @@ def build_notice_xml(spec: NoticeSpec) -> bytes:
         f'<efac:NoticeSubType><cbc:SubTypeCode listName="notice-subtype">{spec.subtype}'
         "</cbc:SubTypeCode></efac:NoticeSubType>"
     )
+    full = spec.boilerplate
     out.append("<efac:Organizations>")
     for i, buyer in enumerate(spec.buyers, 1):
-        _org(out, f"ORG-{i:04d}", buyer)
+        _org(out, f"ORG-{i:04d}", buyer, full)
     org = winners_first_org
+    country = spec.buyers[0].country if spec.buyers else None
     for award in spec.awards:
         for name in award.winners:
-            _org(
-                out,
-                f"ORG-{org:04d}",
-                Buyer(name=name, country=spec.buyers[0].country if spec.buyers else None),
-            )
+            _org(out, f"ORG-{org:04d}", Buyer(name=name, country=country), full, "Yrityskuja 3")
             org += 1
+    review_org = None
+    if full and country in bp.REVIEW_BODIES:
+        review_org = f"ORG-{org:04d}"
+        name, city, nuts, _ = bp.REVIEW_BODIES[country]
+        _org(out, review_org, Buyer(name=name, country=country, city=city, nuts=nuts), full, "Oikeustie 5")
     out.append("</efac:Organizations>")
     if spec.publication_number:
         out.append(
@@ -561,6 +608,8 @@ def build_notice_xml(spec: NoticeSpec) -> bytes:
             f'<cac:Party><cac:PartyIdentification><cbc:ID schemeName="organization">ORG-{i:04d}'
             "</cbc:ID></cac:PartyIdentification></cac:Party></cac:ContractingParty>"
         )
+    if full and form_type in ("competition", "result", "planning"):
+        out.append(bp.procedure_terms(spec.language))
     if spec.procedure_type or spec.direct_award_justification:
         out.append("<cac:TenderingProcess>")
         if spec.procedure_type:
@@ -589,7 +638,7 @@ def build_notice_xml(spec: NoticeSpec) -> bytes:
     )
     scheme = "Part" if spec.subtype in PART_SUBTYPES else "Lot"
     for lot in spec.lots:
-        _lot(out, lot, scheme, spec.main_nature)
+        _lot(out, lot, scheme, spec.main_nature, spec.language, review_org)
     if spec.national is not None:
         out.append("<hilma:NationalExtension><hilma:ProcurementProject>")
         if "FI-11" in spec.national:
