@@ -92,11 +92,14 @@ class StorePipeline:
     def open_spider(self) -> None:
         self.session = get_sessionmaker(self.url)()
         self.store = Store(self.session)
+        # Spiders read the store through this session (TenderSpider.store explains why).
+        self.crawler.tenderwatch_session = self.session  # type: ignore[attr-defined]
 
     def close_spider(self) -> None:
         if self.session is not None:
             self.session.commit()
             self.session.close()
+            self.crawler.tenderwatch_session = None  # type: ignore[attr-defined]
 
     def process_item(self, item: DocumentItem | WatermarkItem) -> DocumentItem | WatermarkItem:
         assert self.session is not None and self.store is not None

@@ -25,7 +25,7 @@ ROBOTSTXT_OBEY = True  # ted.europa.eu disallows its search pages; we must never
 CONCURRENT_REQUESTS = 2  # one per source host; the rest would only queue behind the delay
 CONCURRENT_REQUESTS_PER_DOMAIN = 1  # TED packages allow 3 concurrent downloads; APIs are stricter
 DOWNLOAD_DELAY = 1.0  # TED fair use: ≤ 60/min, ~10 % of the cap
-RANDOMIZE_DOWNLOAD_DELAY = False  # a fixed delay keeps "at most 1 request/s" literally true
+DOWNLOAD_DELAY_JITTER = 0  # a fixed delay keeps "at most 1 request/s" literally true
 AUTOTHROTTLE_ENABLED = True  # slow down further when the server answers slowly
 AUTOTHROTTLE_START_DELAY = 1.0  # start at the polite delay, not Scrapy's 5 s
 AUTOTHROTTLE_MAX_DELAY = 60.0  # matches the 1-minute windows TED's limits are counted in
@@ -41,6 +41,7 @@ DOWNLOAD_MAXSIZE = 512 * 1024 * 1024  # a monthly package is large, but never 1 
 
 COOKIES_ENABLED = False  # no source needs a session; cookies would only make runs differ
 TELNETCONSOLE_ENABLED = False  # a crawl child process needs no open port
+REMOTE_CONTROL_ENABLED = False  # nor a remote-control HTTP port (Scrapy 2.19 opens one by default)
 LOG_LEVEL = "INFO"  # DEBUG logs every request: too much for a service log
 
 DOWNLOADER_MIDDLEWARES = {

@@ -8,7 +8,8 @@ Spider arguments arrive as strings (``-a key=value``); they are parsed here once
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -115,11 +116,28 @@ class TenderSpider(scrapy.Spider):
     def db_url(self) -> str | None:
         return self.settings.get("TENDERWATCH_DATABASE_URL")
 
+    @contextmanager
+    def store(self) -> Iterator[Store]:
+        """The store, through the pipeline's session when it has one open.
+
+        Sharing matters on SQLite: a transaction takes the write lock when it begins, and the
+        pipeline keeps one open for a batch of notices; a second session in this same
+        (single-threaded) process would wait for a commit that can never come while it waits.
+        Reading through the pipeline's session also sees the notices stored moments ago.
+        """
+        shared = getattr(self.crawler, "tenderwatch_session", None)
+        if shared is not None:
+            yield Store(shared)
+            return
+        assert self.db_url
+        with session_scope(self.db_url) as session:
+            yield Store(session)
+
     def read_watermark(self) -> datetime | None:
         if not self.db_url:
             return None
-        with session_scope(self.db_url) as session:
-            return Store(session).get_watermark(self.watermark_source)
+        with self.store() as store:
+            return store.get_watermark(self.watermark_source)
 
     def window_start(self, now: datetime) -> datetime:
         """Where the crawl starts: ``from_date``, else the watermark minus the overlap, else a
@@ -149,8 +167,7 @@ class TenderSpider(scrapy.Spider):
         """
         if not ids or not self.db_url:
             return set()
-        with session_scope(self.db_url) as session:
-            store = Store(session)
+        with self.store() as store:
             known = set(store.known_source_ids(self.source_name, ids))
             if publication_numbers:
                 found = store.has_publication_numbers(ids)

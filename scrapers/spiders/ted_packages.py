@@ -12,8 +12,6 @@ from typing import Any, ClassVar
 import scrapy
 from scrapy.http import Response
 
-from db.session import session_scope
-from db.store import Store
 from scrapers.items import DocumentItem, WatermarkItem
 from scrapers.parsers import sniff_kind
 from scrapers.spiders.base import SpiderArgumentError, TenderSpider, normalize_publication_number, parse_list
@@ -169,8 +167,7 @@ class TedPackagesSpider(TenderSpider):
         """Read the finished-package marks of one year (one query per candidate issue)."""
         if not self.db_url:
             return
-        with session_scope(self.db_url) as session:
-            store = Store(session)
+        with self.store() as store:
             for number in range(1, 300):
                 key = issue_key(year, number)
                 mark = store.get_watermark(f"{self.name}:{key}")
