@@ -39,7 +39,7 @@ from lxml import etree
 
 from db.record import Award, Buyer, Change, Lot, Money, NoticeRecord
 from scrapers.parsers.errors import IncompleteNoticeError, NotEformsError
-from scrapers.parsers.xmlsafe import DEFAULT_MAX_BYTES, EFORMS_ROOTS, local_name, parse_xml
+from scrapers.parsers.xmlsafe import DEFAULT_MAX_BYTES, EFORMS_ROOTS, html_error, local_name, parse_xml
 
 _CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
 _CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
@@ -109,6 +109,7 @@ T_LOT_TENDER = _EFAC + "LotTender"
 T_TENDERING_PARTY = _EFAC + "TenderingParty"
 T_TENDERER = _EFAC + "Tenderer"
 T_TENDER_LOT = _EFAC + "TenderLot"
+T_SETTLED_CONTRACT = _EFAC + "SettledContract"
 T_RESULT_CODE = _CBC + "TenderResultCode"
 T_MONETARY_TOTAL = _CAC + "LegalMonetaryTotal"
 T_PAYABLE = _CBC + "PayableAmount"
@@ -559,10 +560,14 @@ def _changes(el: etree._Element, lang: str) -> Change | None:
 
 
 def _awards(el: etree._Element, companies: dict[str, etree._Element]) -> list[Award]:
-    """LotResult → LotTender (BT-720) → TenderingParty → Tenderer → organisation name."""
+    """LotResult → LotTender (BT-720) → TenderingParty → Tenderer → organisation name.
+
+    Some notices (VEAT, modifications) name no tender in the lot result, only the settled
+    contract; its ``efac:LotTender`` references then lead to the winners."""
     results: list[etree._Element] = []
     tenders: dict[str, tuple[Money | None, str | None]] = {}
     parties: dict[str, list[str]] = {}
+    contracts: dict[str, list[str]] = {}
     for child in el:
         tag = child.tag
         if tag == T_LOT_RESULT:
@@ -578,10 +583,17 @@ def _awards(el: etree._Element, companies: dict[str, etree._Element]) -> list[Aw
                 parties[party_id] = [
                     ref for t in child if t.tag == T_TENDERER and (ref := _child_text(t, T_ID))
                 ]
+        elif tag == T_SETTLED_CONTRACT:
+            contract_id = _child_text(child, T_ID)
+            if contract_id:
+                contracts[contract_id] = [
+                    ref for t in child if t.tag == T_LOT_TENDER and (ref := _child_text(t, T_ID))
+                ]
     awards = []
     for result in results:
         status = lot_id = None
         refs: list[str] = []
+        contract_refs: list[str] = []
         for child in result:
             tag = child.tag
             if tag == T_RESULT_CODE:
@@ -592,6 +604,12 @@ def _awards(el: etree._Element, companies: dict[str, etree._Element]) -> list[Aw
                     refs.append(ref)
             elif tag == T_TENDER_LOT:
                 lot_id = _child_text(child, T_ID)
+            elif tag == T_SETTLED_CONTRACT:
+                ref = _child_text(child, T_ID)
+                if ref:
+                    contract_refs.append(ref)
+        if not refs:
+            refs = [tender for contract in contract_refs for tender in contracts.get(contract, ())]
         winners: list[str] = []
         amounts: list[Money] = []
         if status not in _NO_WINNER:
@@ -638,7 +656,12 @@ def parse_notice(
 ) -> NoticeRecord:
     """Parse one eForms notice; raise a :class:`NoticeParseError` subclass naming ``source_name``."""
     root = parse_xml(data, source_name, max_bytes)
-    return parse_notice_element(root, source_name=source_name)
+    try:
+        return parse_notice_element(root, source_name=source_name)
+    except NotEformsError as exc:
+        if exc.kind == "html":  # well-formed XHTML: say which page it was
+            raise html_error(data, source_name) from None
+        raise
 
 
 def parse_notice_element(root: etree._Element, *, source_name: str = "<element>") -> NoticeRecord:

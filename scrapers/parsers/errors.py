@@ -22,7 +22,7 @@ class MalformedXmlError(NoticeParseError):
     """Not well-formed XML (truncated download, encoding damage, stray bytes)."""
 
     def __init__(self, source: str, reason: str, line: int | None = None) -> None:
-        super().__init__(source, reason if line is None else f"line {line}: {reason}")
+        super().__init__(source, reason)
         self.line = line
 
 

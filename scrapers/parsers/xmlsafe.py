@@ -77,6 +77,14 @@ def _root_start(data: bytes) -> tuple[str, int]:
             return "element", j
 
 
+def _ascii_head(data: bytes) -> bytes:
+    """The bytes to scan for the prolog: UTF-16 documents (BOM) are re-encoded so the scan can
+    read their DOCTYPE; everything else is scanned as it is."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data[:65536].decode("utf-16", "ignore").encode("utf-8")
+    return data
+
+
 def _is_html_doctype(data: bytes, at: int) -> bool:
     return data[at : at + 14].upper() == b"<!DOCTYPE HTML"
 
@@ -97,7 +105,7 @@ def html_title(data: bytes, limit: int = 120) -> str | None:
     return title[: limit - 1] + "…" if len(title) > limit else (title or None)
 
 
-def _html_error(data: bytes, source: str) -> NotEformsError:
+def html_error(data: bytes, source: str) -> NotEformsError:
     title = html_title(data)
     reason = (
         f"an HTML page, not an eForms notice (title: {title!r})"
@@ -115,10 +123,11 @@ def parse_xml(data: bytes, source: str, max_bytes: int = DEFAULT_MAX_BYTES) -> e
     """Parse ``data`` into its root element or raise a :class:`NoticeParseError` subclass."""
     if len(data) > max_bytes:
         raise DocumentTooLargeError(source, f"{len(data):,} bytes is over the limit of {max_bytes:,} bytes")
-    what, at = _root_start(data)
+    head = _ascii_head(data)
+    what, at = _root_start(head)
     if what == "decl":
-        if _is_html_doctype(data, at):
-            raise _html_error(data, source)
+        if _is_html_doctype(head, at):
+            raise html_error(data, source)
         raise UnsafeXmlError(source, "DOCTYPE/entity declarations are not allowed in eForms notices")
     if what == "none" and not data.strip(b" \t\r\n" + _BOM):
         raise NotEformsError(source, "empty document", kind="empty")
@@ -126,8 +135,8 @@ def parse_xml(data: bytes, source: str, max_bytes: int = DEFAULT_MAX_BYTES) -> e
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         if _looks_like_html(data):
-            raise _html_error(data, source) from exc
-        raise MalformedXmlError(source, f"not well-formed XML: {exc.msg}", exc.lineno) from exc
+            raise html_error(data, source) from exc
+        raise MalformedXmlError(source, f"not well-formed XML ({exc.msg})", exc.lineno) from exc
     if root.getroottree().docinfo.doctype:  # e.g. a UTF-16 document the byte scan could not read
         raise UnsafeXmlError(source, "DOCTYPE/entity declarations are not allowed in eForms notices")
     return root
@@ -139,6 +148,7 @@ def sniff_kind(data: bytes) -> str:
     Reads only the root element's name, so the package backfill can count legacy formats
     without paying for a parse.
     """
+    data = _ascii_head(data)
     what, at = _root_start(data)
     if what == "decl":
         return "html" if _is_html_doctype(data, at) else "unknown"

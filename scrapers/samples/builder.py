@@ -665,7 +665,7 @@ def end_of_day(day: date, tz: timezone | None) -> datetime:
 
 def expected_record(spec: NoticeSpec) -> NoticeRecord:
     """What a correct eForms parser must produce for ``build_notice_xml(spec)``."""
-    _, notice_type, form_type, legal_basis = spec.resolved()
+    root, notice_type, form_type, legal_basis = spec.resolved()
     lots: list[Lot] = []
     signals: dict[str, set[str]] = {}
     for lot in spec.lots:
@@ -702,7 +702,7 @@ def expected_record(spec: NoticeSpec) -> NoticeRecord:
     return NoticeRecord(
         notice_id=spec.notice_id,
         version=spec.version,
-        procedure_id=spec.procedure_id,
+        procedure_id=None if root == "BusinessRegistrationInformationNotice" else spec.procedure_id,
         publication_number=spec.publication_number,
         publication_date=spec.publication_date if spec.publication_number else None,
         subtype=spec.subtype,
