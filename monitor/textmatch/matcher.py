@@ -32,6 +32,7 @@ from monitor.textmatch.tokens import Tokens, lower_same_length, normalise, phras
 
 FULL = 1.0
 MODIFIER = 0.5
+_SEPARATOR = ".\x00."
 _SENTENCE_END = re.compile(r"[.!?;]\s|\n")
 
 
@@ -94,6 +95,14 @@ class Matches:
     excluded: list[Excluded] = field(default_factory=list)
 
 
+_Analysis = tuple[
+    tuple[str, ...],  # the token's forms
+    tuple[tuple[int, str, float], ...],  # single-token hits: term, how, factor
+    tuple[tuple[int, tuple[str, ...], bool], ...],  # phrases starting here: term, rest of phrase, is stem
+]
+"""Everything about one distinct token that does not depend on its neighbours; cached per language."""
+
+
 @dataclass
 class _Compiled:
     """Per-language indexes, so matching costs O(tokens), not O(tokens × keywords)."""
@@ -108,9 +117,7 @@ class _Compiled:
     regexes: list[tuple[int, re.Pattern[str]]] = field(default_factory=list)
     negation: frozenset[str] = frozenset()
     negation_phrases: list[tuple[str, ...]] = field(default_factory=list)
-    analysis: dict[str, tuple[tuple[str, ...], tuple[tuple[int, str, float], ...]]] = field(
-        default_factory=dict
-    )
+    analysis: dict[str, _Analysis] = field(default_factory=dict)
 
 
 class KeywordMatcher:
@@ -214,26 +221,53 @@ class KeywordMatcher:
     def match(self, fields: Iterable[tuple[str, str, str]]) -> Matches:
         """Match every ``(field name, language, text)``; report hits, dropped hits and exclusions."""
         out = Matches()
+        items = []
         for field_name, lang, text in fields:
             if text:
-                self._match_one(field_name, morphology.ISO1_TO_3.get(lang, lang), text, out)
+                orig = normalise(text)
+                items.append(
+                    (field_name, morphology.ISO1_TO_3.get(lang, lang), orig, lower_same_length(orig))
+                )
+        found = self._exclusion_spans([low for *_, low in items])
+        for (field_name, lang, orig, low), spans in zip(items, found, strict=True):
+            self._match_one(field_name, lang, orig, low, spans, out)
         return out
 
-    def _match_one(self, field_name: str, lang: str, raw: str, out: Matches) -> None:
+    def _exclusion_spans(self, texts: list[str]) -> list[list[tuple[str, int, int]]]:
+        """Exclusion matches per text. All texts are joined and each pattern runs once per notice,
+        not once per field: the per-call cost dominated. The separator stops ``\\s``, ``\\w`` and
+        ``[^.]`` so no match crosses from one field into the next."""
+        out: list[list[tuple[str, int, int]]] = [[] for _ in texts]
+        if not self._exclusions or not texts:
+            return out
+        joined = _SEPARATOR.join(texts)
+        offsets = []
+        pos = 0
+        for t in texts:
+            offsets.append(pos)
+            pos += len(t) + len(_SEPARATOR)
+        for name, rx in self._exclusions:
+            for m in rx.finditer(joined):
+                i = bisect.bisect_right(offsets, m.start()) - 1
+                a = m.start() - offsets[i]
+                b = min(m.end() - offsets[i], len(texts[i]))
+                if b > a:
+                    out[i].append((name, a, b))
+        return out
+
+    def _match_one(
+        self, field_name: str, lang: str, orig: str, low: str, found: list[tuple[str, int, int]], out: Matches
+    ) -> None:
         c = self._lang.get(lang)
-        orig = normalise(raw)
-        low = lower_same_length(orig)
         masked = orig  # the original case, exclusions blanked: regexes may be case-sensitive, (?-i:PIN)
-        if self._exclusions:
+        if found:
             spans: list[tuple[int, int]] = []
-            for name, rx in self._exclusions:
-                for m in rx.finditer(low):
-                    if m.end() > m.start() and not any(a <= m.start() and m.end() <= b for a, b in spans):
-                        spans.append((m.start(), m.end()))
-                        out.excluded.append(Excluded(name, field_name, lang, orig[m.start() : m.end()]))
-            if spans:
-                low = _blank(low, spans)
-                masked = _blank(orig, spans)
+            for name, start, end in found:
+                if not any(a <= start and end <= b for a, b in spans):
+                    spans.append((start, end))
+                    out.excluded.append(Excluded(name, field_name, lang, orig[start:end]))
+            low = _blank(low, spans)
+            masked = _blank(orig, spans)
         if c is None:
             return
         toks = tokenise(low)
@@ -244,21 +278,18 @@ class KeywordMatcher:
         n = len(surfaces)
         analyses = [analyse(s) for s in surfaces]
         for k in range(n):
-            forms, singles = analyses[k]
+            _, singles, starts = analyses[k]
             for term_i, how, factor in singles:
                 candidates.append((term_i, k, k, how, factor))
-            for form in forms:
-                for term_i, rest in c.phrases.get(form, ()):
-                    if k + len(rest) < n and all(rest[j] in analyses[k + 1 + j][0] for j in range(len(rest))):
-                        candidates.append((term_i, k, k + len(rest), "lemma", FULL))
-            if c.stem_phrases:
-                s = surfaces[k]
-                for length in c.stem_lengths:
-                    for term_i, rest in c.stem_phrases.get(s[:length], ()):
-                        if k + len(rest) < n and all(
-                            surfaces[k + 1 + j].startswith(rest[j]) for j in range(len(rest))
-                        ):
-                            candidates.append((term_i, k, k + len(rest), "stem", FULL))
+            for term_i, rest, is_stem in starts:  # phrases whose first word this token matches
+                if k + len(rest) >= n:
+                    continue
+                if is_stem:
+                    ok = all(surfaces[k + 1 + j].startswith(rest[j]) for j in range(len(rest)))
+                else:
+                    ok = all(rest[j] in analyses[k + 1 + j][0] for j in range(len(rest)))
+                if ok:
+                    candidates.append((term_i, k, k + len(rest), "stem" if is_stem else "lemma", FULL))
         for term_i, rx in c.regexes:
             for m in rx.finditer(masked):
                 a = bisect.bisect_right(toks.ends, m.start())  # first token ending after the start
@@ -287,11 +318,14 @@ class KeywordMatcher:
     def _analyser(self, c: _Compiled, morph: morphology.Morphology):  # type: ignore[no-untyped-def]
         cache = c.analysis
 
-        def analyse(surface: str) -> tuple[tuple[str, ...], tuple[tuple[int, str, float], ...]]:
+        def analyse(surface: str) -> _Analysis:
             got = cache.get(surface)
             if got is None:
                 forms = morph.forms(surface)
-                got = (forms, self._single_hits(c, morph.lang, surface, forms))
+                starts = [(t, rest, False) for form in forms for t, rest in c.phrases.get(form, ())]
+                for length in c.stem_lengths:
+                    starts.extend((t, rest, True) for t, rest in c.stem_phrases.get(surface[:length], ()))
+                got = (forms, self._single_hits(c, morph.lang, surface, forms), tuple(starts))
                 if len(cache) > 500_000:
                     cache.clear()
                 cache[surface] = got

@@ -43,40 +43,30 @@ class Tokens:
     clause_spans: list[tuple[int, int]]
 
 
+_SCAN_RE = re.compile(f"(?P<t>{TOKEN_RE.pattern})|(?P<b>{CLAUSE_RE.pattern})")
+
+
 def tokenise(low: str) -> Tokens:
-    """Split lower-cased ``low`` into tokens and clauses."""
+    """Split lower-cased ``low`` into tokens and clauses, in one regex pass."""
     surfaces: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
     clauses: list[int] = []
     clause_spans: list[tuple[int, int]] = []
-    pos = 0
-    n = 0
-    for boundary in CLAUSE_RE.finditer(low):
-        _tokens_in(low, pos, boundary.start(), n, surfaces, starts, ends, clauses)
-        clause_spans.append((pos, boundary.start()))
-        pos = boundary.end()
-        n += 1
-    _tokens_in(low, pos, len(low), n, surfaces, starts, ends, clauses)
-    clause_spans.append((pos, len(low)))
+    clause = 0
+    clause_start = 0
+    for m in _SCAN_RE.finditer(low):
+        if m.lastgroup == "t":
+            surfaces.append(m.group())
+            starts.append(m.start())
+            ends.append(m.end())
+            clauses.append(clause)
+        else:
+            clause_spans.append((clause_start, m.start()))
+            clause_start = m.end()
+            clause += 1
+    clause_spans.append((clause_start, len(low)))
     return Tokens(low, surfaces, starts, ends, clauses, clause_spans)
-
-
-def _tokens_in(
-    low: str,
-    start: int,
-    end: int,
-    clause: int,
-    surfaces: list[str],
-    starts: list[int],
-    ends: list[int],
-    clauses: list[int],
-) -> None:
-    for m in TOKEN_RE.finditer(low, start, end):
-        surfaces.append(m.group())
-        starts.append(m.start())
-        ends.append(m.end())
-        clauses.append(clause)
 
 
 def phrase_words(phrase: str) -> tuple[str, ...]:
