@@ -578,9 +578,7 @@ class LoopbackSources:
 
     # -------------------------------------------------------------- HILMA
     def _hilma_published(self, index: int, notice: CorpusNotice) -> datetime:
-        return datetime.combine(notice.publication_date, datetime.min.time(), UTC) + timedelta(
-            hours=8, seconds=index
-        )
+        return datetime.combine(notice.publication_date, datetime.min.time(), UTC) + timedelta(seconds=index)
 
     def _hilma_search(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
         try:

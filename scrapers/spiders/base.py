@@ -150,12 +150,15 @@ class TenderSpider(scrapy.Spider):
         return now - timedelta(days=self.start_days_back)
 
     def window_end(self, now: datetime) -> datetime:
+        """``to_date`` (its whole day), or now."""
         if self.to_date:
-            return min(now, datetime.combine(self.to_date, datetime.max.time(), UTC))
+            return datetime.combine(self.to_date, datetime.max.time(), UTC)
         return now
 
     def advance_watermark(self, value: datetime) -> None:
-        """Offer a new watermark; it never moves backwards (a re-crawl of an old window)."""
+        """Offer a new watermark; it never moves backwards (a re-crawl of an old window) nor
+        past the present (a window ending later today)."""
+        value = min(value, datetime.now(UTC))
         if self.previous_watermark is None or value > self.previous_watermark:
             self.watermark = value
 
