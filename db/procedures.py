@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.models.notices import Notice, NoticeDiff, NoticeSource, Procedure, ProcedureEvent
 from db.store_keys import AWARD_FORMS, publication_key
+from db.store_sql import update_by_pk
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,14 @@ FACT_COLUMNS = (
 )
 
 
+_FACTS_BY_PROCEDURE = select(*(c.expression for c in FACT_COLUMNS)).where(
+    Notice.__table__.c.procedure_pk == bindparam("pk")
+)
+
+
+_STATE = select(Procedure.__table__.c.state).where(Procedure.__table__.c.id == bindparam("pk"))
+
+
 def facts_of(row: Any) -> NoticeFacts:
     return NoticeFacts(
         pk=row[0],
@@ -80,7 +89,7 @@ def facts_of(row: Any) -> NoticeFacts:
 
 
 def load_facts(session: Session, procedure_pk: int) -> list[NoticeFacts]:
-    rows = session.execute(select(*FACT_COLUMNS).where(Notice.procedure_pk == procedure_pk))
+    rows = session.connection().execute(_FACTS_BY_PROCEDURE, {"pk": procedure_pk})
     return [facts_of(r) for r in rows]
 
 
@@ -169,8 +178,11 @@ def summarise(facts: list[NoticeFacts], now: datetime) -> dict[str, Any]:
 
 def refresh_procedure(session: Session, procedure_pk: int, now: datetime) -> str:
     """Re-derive one procedure's summary from its notices; returns the new state."""
-    values = summarise(load_facts(session, procedure_pk), now)
-    session.execute(update(Procedure).where(Procedure.id == procedure_pk).values(**values))
+    facts = load_facts(session, procedure_pk)
+    if not facts:  # a reparse moved its only notice to another procedure; keep the row and its events
+        return session.connection().execute(_STATE, {"pk": procedure_pk}).scalar_one()
+    values = summarise(facts, now)
+    update_by_pk(session, Procedure, procedure_pk, {**values, "updated_at": now})
     return values["state"]
 
 

@@ -53,6 +53,7 @@ from db.store_keys import (
     split_version_ref,
     version_ref,
 )
+from db.store_sql import insert_ignore, query, update_by_pk
 
 _CHUNK = 500  # ids per IN (...) query: well under SQLite's and PostgreSQL's parameter limits
 _ZLIB_LEVEL = 6  # zlib's default: ~5x on eForms XML; level 9 costs twice the time for ~3 % more
@@ -91,6 +92,41 @@ class _Existing:
     procedure_pk: int
     publication_key: str | None
     has_publication_date: bool
+
+
+def notice_columns(
+    record: NoticeRecord, data: dict[str, Any], rhash: str, source: str, source_id: str
+) -> dict[str, Any]:
+    """The ``notices`` columns derived from a record alone (no foreign keys, no timestamps)."""
+    eforms = bool(record.notice_id and record.version)
+    buyer = record.buyers[0] if record.buyers else None
+    value = record.estimated_value
+    return {
+        "notice_id": record.notice_id.strip().lower() if eforms and record.notice_id else None,
+        "version": normalise_version(record.version) if eforms else None,
+        "source_key": None if eforms else source_key(source, source_id),
+        "procedure_id": record.procedure_id,
+        "publication_number": record.publication_number,
+        "publication_key": publication_key(record.publication_number),
+        "publication_date": record.publication_date,
+        "issue_date": record.issue_date,
+        "subtype": record.subtype,
+        "notice_type": record.notice_type,
+        "form_type": record.form_type,
+        "lifecycle": lifecycle(record),
+        "language": record.language,
+        "title": record.text(record.title),
+        "buyer_name": buyer.name if buyer else None,
+        "buyer_org_id": buyer.org_id if buyer else None,
+        "buyer_country": buyer.country if buyer else None,
+        "deadline": record.deadline,
+        "cpv_main": record.cpv_main or next(iter(record.all_cpv), None),
+        "estimated_value_amount": value.amount if value else None,
+        "estimated_value_currency": value.currency if value else None,
+        "changed_notice_ref": changed_notice_ref(record.changes.changed_notice) if record.changes else None,
+        "record_hash": rhash,
+        "record": data,
+    }
 
 
 class Store:
@@ -209,27 +245,79 @@ class Store:
         if done.rowcount != 1:
             raise StoreError(f"no crawl run with id {run_id}")
 
+    # ------------------------------------------------------------------------------ reparse
+    def rederive(self, record: NoticeRecord, raw: RawDoc, raw_pk: int) -> str:
+        """Apply a re-parsed record of a kept raw document; returns what happened.
+
+        ``new``: the document now yields a notice the store lacked (it failed before);
+        ``updated``: it is the document a notice was parsed from, and the record changed;
+        ``unchanged``: nothing to do (also for a second source's copy that matches);
+        ``conflict``: a second source's copy that differs (recorded, as in :meth:`ingest`).
+        Running it twice with the same parser changes nothing the second time.
+        """
+        now = self.clock()
+        if self._raw_error(raw_pk):
+            update_by_pk(self.session, RawDocument, raw_pk, {"parse_error": None})
+        data = record.to_dict()
+        rhash = record_hash(data)
+        raw_hash = hashlib.sha256(raw.content).hexdigest()
+        existing = self._find(record, raw)
+        if existing is None:
+            result = self._insert_new(record, data, rhash, raw, raw_pk, raw_hash, now)
+            return "new" if result is not None else "unchanged"
+        owner = query(self.session, "raw_owner", pk=existing.pk).scalar_one()
+        if owner != raw_pk:
+            if existing.record_hash != rhash:
+                return self._conflict(existing, data, rhash, raw, raw_hash, now).status
+            self._add_source(existing.pk, raw, raw_pk, now)
+            return "unchanged"
+        stored = self._record(existing.pk)
+        # Keep what other sources added (TED's publication number on a HILMA-first notice).
+        for key in ("publication_number", "publication_date"):
+            if data.get(key) is None and stored.get(key) is not None:
+                data[key] = stored[key]
+        if data == stored:
+            return "unchanged"
+        merged = NoticeRecord.from_dict(data)
+        values = notice_columns(merged, data, rhash, raw.source, raw.source_id)
+        proc_pk, _ = self._procedure(procedure_key(merged, raw.source, raw.source_id), now)
+        values.update(procedure_pk=proc_pk, updated_at=now)
+        update_by_pk(self.session, Notice, existing.pk, values)
+        touched = {existing.procedure_pk, proc_pk}
+        ref = values["changed_notice_ref"]
+        if ref and query(self.session, "changes_notice", pk=existing.pk).scalar_one() is None:
+            base = self._resolve(ref)
+            if base is not None:
+                self._link(base[0], base[1], existing.pk, data, proc_pk, merged.changes, now)
+        self._rediff(existing.pk)
+        for pk in touched:
+            refresh_procedure(self.session, pk, now)
+        return "updated"
+
+    def _raw_error(self, raw_pk: int) -> bool:
+        return query(self.session, "raw_error", pk=raw_pk).scalar_one() is not None
+
+    def _rediff(self, notice_pk: int) -> None:
+        """Recompute the stored diffs this notice takes part in (its record changed)."""
+        for diff_pk, change_pk, base_pk in query(self.session, "diffs_of", pk=notice_pk).all():
+            diff = diff_records(
+                NoticeRecord.from_dict(self._record(base_pk)), NoticeRecord.from_dict(self._record(change_pk))
+            )
+            update_by_pk(self.session, NoticeDiff, diff_pk, {"fields": diff})
+
     # ------------------------------------------------------------------------------ internals
     def _insert_ignore(self, model: type, values: dict[str, Any]) -> int | None:
         """INSERT … ON CONFLICT DO NOTHING RETURNING id: the new id, or None if it existed."""
-        stmt = self._insert(model).values(**values).on_conflict_do_nothing().returning(model.id)  # type: ignore[attr-defined]
-        return self.session.execute(stmt).scalar_one_or_none()
+        return insert_ignore(self.session, model, values)
 
     def _find(self, record: NoticeRecord, raw: RawDoc) -> _Existing | None:
-        cols = (
-            Notice.id,
-            Notice.record_hash,
-            Notice.procedure_pk,
-            Notice.publication_key,
-            Notice.publication_date,
-        )
         if record.notice_id and record.version:
-            cond = (Notice.notice_id == record.notice_id.strip().lower()) & (
-                Notice.version == normalise_version(record.version)
-            )
+            nid, ver = record.notice_id.strip().lower(), normalise_version(record.version)
+            row = query(self.session, "notice_by_version", nid=nid, ver=ver).first()
         else:
-            cond = Notice.source_key == source_key(raw.source, raw.source_id)
-        row = self.session.execute(select(*cols).where(cond)).first()
+            row = query(
+                self.session, "notice_by_source_key", key=source_key(raw.source, raw.source_id)
+            ).first()
         if row is None:
             return None
         return _Existing(row[0], row[1], row[2], row[3], row[4] is not None)
@@ -249,15 +337,11 @@ class Store:
         pk = self._insert_ignore(RawDocument, values)
         if pk is not None:
             return pk
-        pk, old_error = self.session.execute(
-            select(RawDocument.id, RawDocument.parse_error).where(
-                RawDocument.source == raw.source,
-                RawDocument.source_id == raw.source_id,
-                RawDocument.content_hash == raw_hash,
-            )
+        pk, old_error = query(
+            self.session, "raw_by_hash", source=raw.source, sid=raw.source_id, hash=raw_hash
         ).one()
         if old_error is not None and parse_error is None:  # it parses now
-            self.session.execute(update(RawDocument).where(RawDocument.id == pk).values(parse_error=None))
+            update_by_pk(self.session, RawDocument, pk, {"parse_error": None})
         return pk
 
     def _procedure(self, key: str, now: datetime) -> tuple[int, bool]:
@@ -267,7 +351,7 @@ class Store:
         )
         if pk is not None:
             return pk, True
-        found = self.session.execute(select(Procedure.id).where(Procedure.procedure_key == key)).scalar_one()
+        found = query(self.session, "procedure_by_key", key=key).scalar_one()
         return found, False
 
     def _insert_new(
@@ -282,44 +366,19 @@ class Store:
     ) -> IngestResult | None:
         proc_pk, proc_is_new = self._procedure(procedure_key(record, raw.source, raw.source_id), now)
         old_state = None if proc_is_new else self._state(proc_pk)
-        ref = changed_notice_ref(record.changes.changed_notice) if record.changes else None
+        values = notice_columns(record, data, rhash, raw.source, raw.source_id)
+        ref = values["changed_notice_ref"]
         base = self._resolve(ref) if ref else None
-        eforms = bool(record.notice_id and record.version)
-        buyer = record.buyers[0] if record.buyers else None
-        value = record.estimated_value
-        life = lifecycle(record)
-        values = {
-            "notice_id": record.notice_id.strip().lower() if eforms and record.notice_id else None,
-            "version": normalise_version(record.version) if eforms else None,
-            "source_key": None if eforms else source_key(raw.source, raw.source_id),
-            "procedure_id": record.procedure_id,
-            "publication_number": record.publication_number,
-            "publication_key": publication_key(record.publication_number),
-            "publication_date": record.publication_date,
-            "issue_date": record.issue_date,
-            "subtype": record.subtype,
-            "notice_type": record.notice_type,
-            "form_type": record.form_type,
-            "lifecycle": life,
-            "language": record.language,
-            "title": record.text(record.title),
-            "buyer_name": buyer.name if buyer else None,
-            "buyer_org_id": buyer.org_id if buyer else None,
-            "buyer_country": buyer.country if buyer else None,
-            "deadline": record.deadline,
-            "cpv_main": record.cpv_main or next(iter(record.all_cpv), None),
-            "estimated_value_amount": value.amount if value else None,
-            "estimated_value_currency": value.currency if value else None,
-            "changed_notice_ref": ref,
-            "procedure_pk": proc_pk,
-            "changes_notice_pk": base[0] if base else None,
-            "raw_document_pk": raw_pk,
-            "content_hash": raw_hash,
-            "record_hash": rhash,
-            "record": data,
-            "first_seen_at": now,
-            "updated_at": now,
-        }
+        life = values["lifecycle"]
+        eforms = values["source_key"] is None
+        values.update(
+            procedure_pk=proc_pk,
+            changes_notice_pk=base[0] if base else None,
+            raw_document_pk=raw_pk,
+            content_hash=raw_hash,
+            first_seen_at=now,
+            updated_at=now,
+        )
         notice_pk = self._insert_ignore(Notice, values)
         if notice_pk is None:
             return None
@@ -362,9 +421,7 @@ class Store:
                 record=data,
             )
             summary = summarise([facts], now)
-            self.session.execute(
-                update(Procedure).where(Procedure.id == proc_pk).values(**summary, updated_at=now)
-            )
+            update_by_pk(self.session, Procedure, proc_pk, {**summary, "updated_at": now})
         else:
             for pk in touched:
                 refresh_procedure(self.session, pk, now)
@@ -381,11 +438,7 @@ class Store:
     ) -> IngestResult:
         """The same content again: a re-send (``duplicate``) or another source (``new_source``)."""
         raw_pk = self._store_raw(raw, raw_hash)
-        carried = self.session.execute(
-            select(NoticeSource.notice_pk).where(
-                NoticeSource.source == raw.source, NoticeSource.source_id == raw.source_id
-            )
-        ).first()
+        carried = query(self.session, "source_notice", source=raw.source, sid=raw.source_id).first()
         if carried is not None or not self._add_source(existing.pk, raw, raw_pk, now):
             return IngestResult("duplicate", existing.pk, existing.procedure_pk, [])
         events = self._enrich(existing, record, now)
@@ -398,8 +451,7 @@ class Store:
         fill_date = not existing.has_publication_date and record.publication_date is not None
         if not (fill_number or fill_date):
             return []
-        stored = self.session.execute(select(Notice.record).where(Notice.id == existing.pk)).scalar_one()
-        merged = dict(stored)
+        merged = dict(self._record(existing.pk))
         values: dict[str, Any] = {"updated_at": now}
         if fill_number:
             merged["publication_number"] = record.publication_number
@@ -408,7 +460,7 @@ class Store:
             merged["publication_date"] = record.publication_date.isoformat()  # type: ignore[union-attr]
             values["publication_date"] = record.publication_date
         values["record"] = merged
-        self.session.execute(update(Notice).where(Notice.id == existing.pk).values(**values))
+        update_by_pk(self.session, Notice, existing.pk, values)
         events: list[str] = []
         touched = {existing.procedure_pk}
         if fill_number:
@@ -430,7 +482,7 @@ class Store:
         now: datetime,
     ) -> IngestResult:
         raw_pk = self._store_raw(raw, raw_hash)
-        stored = self.session.execute(select(Notice.record).where(Notice.id == existing.pk)).scalar_one()
+        stored = self._record(existing.pk)
         self._insert_ignore(
             NoticeConflict,
             {
@@ -458,18 +510,15 @@ class Store:
         return self._insert_ignore(NoticeSource, values) is not None
 
     def _state(self, proc_pk: int) -> str:
-        return self.session.execute(select(Procedure.state).where(Procedure.id == proc_pk)).scalar_one()
+        return query(self.session, "procedure_state", pk=proc_pk).scalar_one()
 
     def _resolve(self, ref: str) -> tuple[int, dict[str, Any], int] | None:
         """The stored notice a BT-758 reference names: (pk, record, procedure pk), or None yet."""
         split = split_version_ref(ref)
         if split:
-            cond = (Notice.notice_id == split[0]) & (Notice.version == split[1])
+            row = query(self.session, "base_by_version", nid=split[0], ver=split[1]).first()
         else:
-            cond = Notice.publication_key == ref
-        row = self.session.execute(
-            select(Notice.id, Notice.record, Notice.procedure_pk).where(cond).limit(1)
-        ).first()
+            row = query(self.session, "base_by_publication", pub=ref).first()
         return (row[0], row[1], row[2]) if row else None
 
     def _unlinked_changes(
@@ -479,14 +528,14 @@ class Store:
         wanted = [k for k in keys if k]
         if not wanted:
             return []
-        rows = self.session.execute(
-            select(Notice.id, Notice.record, Notice.procedure_pk).where(
-                Notice.changed_notice_ref.in_(wanted),
-                Notice.changes_notice_pk.is_(None),
-                Notice.id != exclude_pk,
-            )
-        )
-        return [(r[0], r[1], r[2]) for r in rows]
+        # Only the indexed column in SQL: with "changes_notice_pk IS NULL" in the WHERE clause
+        # SQLite chose that index (true for almost every row) and scanned the table per ingest.
+        rows = query(self.session, "changes_naming", refs=wanted).all()
+        waiting = [(r[0], r[2]) for r in rows if r[1] is None and r[0] != exclude_pk]
+        return [(pk, self._record(pk), proc) for pk, proc in waiting]
+
+    def _record(self, pk: int) -> dict[str, Any]:
+        return query(self.session, "record", pk=pk).scalar_one()
 
     def _link(
         self,
@@ -499,14 +548,9 @@ class Store:
         now: datetime,
     ) -> list[str]:
         """Record that ``change_pk`` changes ``base_pk``: supersede, store the diff, raise events."""
-        self.session.execute(
-            update(Notice).where(Notice.id == change_pk).values(changes_notice_pk=base_pk, updated_at=now)
-        )
-        self.session.execute(
-            update(Notice)
-            .where(Notice.id == base_pk, Notice.superseded_by_pk.is_(None))
-            .values(superseded_by_pk=change_pk, updated_at=now)
-        )
+        update_by_pk(self.session, Notice, change_pk, {"changes_notice_pk": base_pk, "updated_at": now})
+        if query(self.session, "superseded_by", pk=base_pk).scalar_one() is None:
+            update_by_pk(self.session, Notice, base_pk, {"superseded_by_pk": change_pk, "updated_at": now})
         diff = diff_records(NoticeRecord.from_dict(base_record), NoticeRecord.from_dict(change_record))
         inserted = self._insert_ignore(
             NoticeDiff,

@@ -37,6 +37,7 @@ class SourceWatermark(Base):
 
     __tablename__ = "source_watermarks"
 
-    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # Wider than a source name: spiders keep sub-marks such as "ted_packages:2026-042".
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[datetime] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

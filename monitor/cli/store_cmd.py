@@ -1,7 +1,181 @@
-"""Commands of this area (stub: filled in by the issue that owns it)."""
+"""``tenderwatch procedure``, ``reparse`` and ``status``: look into the store and rebuild it."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
 import click
 
-commands: list[click.Command] = []
+from monitor.settings import get_settings
+
+SHOWN_TZ = ZoneInfo("Europe/Helsinki")  # DESIGN.md: times are shown in Helsinki time by default
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(SHOWN_TZ).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def _short(value: Any) -> str:
+    """A diff value on one line: ISO times in Helsinki time, money as "amount currency"."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        try:
+            return _when(datetime.fromisoformat(value)) if "T" in value else value
+        except ValueError:
+            return value
+    if isinstance(value, dict) and set(value) == {"amount", "currency"}:
+        return f"{value['amount']:,.0f} {value['currency']}".replace(",", " ")
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {v}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_short(v) for v in value) or "(none)"
+    return str(value)
+
+
+@click.command("procedure")
+@click.argument("procedure_id")
+def procedure_cmd(procedure_id: str) -> None:
+    """Show one procedure's timeline: its notices in order with their sources,
+    what each change notice changed (old → new), and the current state.
+
+    PROCEDURE_ID is the BT-04 procedure identifier; a notice UUID (BT-701) or a TED
+    publication number (with or without leading zeros) finds the procedure too.
+    """
+    from db.procedures import find_procedure, timeline
+    from db.session import session_scope
+
+    with session_scope(get_settings().db_url) as session:
+        proc = find_procedure(session, procedure_id)
+        if proc is None:
+            raise click.ClickException(f"no procedure {procedure_id!r} in the store")
+        click.echo(_format_timeline(timeline(session, proc)))
+
+
+def _format_timeline(tl: Any) -> str:
+    p = tl.procedure
+    value = (
+        _short({"amount": p.estimated_value_amount, "currency": p.estimated_value_currency})
+        if p.estimated_value_amount is not None
+        else "—"
+    )
+    buyer = ", ".join(x for x in (p.buyer_name, p.buyer_org_id, p.buyer_country) if x) or "—"
+    lines = [
+        f"Procedure {p.procedure_key}",
+        f"  state     {p.state}",
+        f"  title     {p.title or '—'}",
+        f"  buyer     {buyer}",
+        f"  deadline  {_when(p.deadline)} (Europe/Helsinki)",
+        f"  value     {value}",
+        f"  CPV       {p.cpv_main or '—'}",
+        f"  lots      {', '.join(lot['lot_id'] for lot in p.lots) or '—'}",
+        "",
+        "Timeline",
+    ]
+    for entry in tl.entries:
+        n = entry.notice
+        day = n.publication_date or n.issue_date
+        kind = n.form_type or "?"
+        if n.changes_notice_pk or n.changed_notice_ref:
+            kind = f"change ({kind})"
+        lines.append(
+            f"  {day.isoformat() if isinstance(day, date) else '—':10}  {kind:<20} "
+            f"{n.notice_type or '?'}/{n.subtype or '?'}  v{n.version or '-'}  "
+            f"{n.publication_number or '(not yet in OJ S)'}  {n.notice_id or n.source_key}"
+            + ("  [superseded]" if n.superseded_by_pk else "")
+        )
+        for src in sorted(entry.sources, key=lambda s: s.first_seen_at):
+            lines.append(f"      from {src.source} {src.source_id}, first seen {_when(src.first_seen_at)}")
+        if n.changed_notice_ref and not n.changes_notice_pk:
+            lines.append(f"      changes {n.changed_notice_ref} (not in the store yet)")
+        if entry.diff is not None:
+            if entry.diff.reasons:
+                lines.append(f"      reasons: {', '.join(entry.diff.reasons)}")
+            for name, change in entry.diff.fields.items():
+                lines.append(f"      {name}: {_short(change.get('old'))} → {_short(change.get('new'))}")
+        for ev in entry.events:
+            lines.append(f"      event {ev.kind}: {_short(ev.old)} → {_short(ev.new)}")
+    return "\n".join(lines)
+
+
+@click.command("reparse")
+@click.option("--source", help="Only documents from this source (e.g. ted, hilma).")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    help="Only documents fetched on or after this date (UTC).",
+)
+def reparse_cmd(source: str | None, since: datetime | None) -> None:
+    """Parse the kept raw documents again with the current parser and update the store.
+
+    Use after a parser upgrade. Documents that failed before are retried; notices whose
+    record changed are updated and their procedures re-derived. Safe to run twice: the
+    second run changes nothing.
+    """
+    from db.session import session_scope
+    from db.store_reparse import reparse
+    from scrapers.parsers.eforms import parse_notice  # the parser is only needed here
+
+    def parse(content: bytes, name: str) -> Any:
+        return parse_notice(content, source_name=name)
+
+    since_utc = since.replace(tzinfo=UTC) if since else None
+    with session_scope(get_settings().db_url) as session:
+        stats = reparse(session, parse, source=source, since=since_utc)
+    click.echo(f"reparsed {stats}")
+
+
+@click.command("status")
+@click.option("--runs", default=5, show_default=True, help="Recent crawl runs shown per source.")
+def status_cmd(runs: int) -> None:
+    """Show the recent crawl runs of each source and the sources' watermarks."""
+    from db.session import session_scope
+
+    with session_scope(get_settings().db_url) as session:
+        click.echo(format_status(session, runs))
+
+
+def format_status(session: Any, runs: int = 5) -> str:
+    """The ``status`` text (a function so the scheduler's status can extend it)."""
+    from sqlalchemy import func, select
+
+    from db.models.runs import CrawlRun, SourceWatermark
+
+    ranked = select(
+        CrawlRun, func.row_number().over(partition_by=CrawlRun.source, order_by=CrawlRun.id.desc()).label("n")
+    ).subquery()
+    recent = (
+        session.execute(
+            select(CrawlRun)
+            .join(ranked, CrawlRun.id == ranked.c.id)
+            .where(ranked.c.n <= runs)
+            .order_by(CrawlRun.source, CrawlRun.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+    lines = ["Crawl runs (times Europe/Helsinki)"]
+    if not recent:
+        lines.append("  none yet")
+    header = f"  {'source':<14} {'started':<16} {'finished':<16} {'status':<9} {'req':>5} "
+    header += f"{'seen':>6} {'new':>6} {'upd':>5}  errors / close reason"
+    if recent:
+        lines.append(header)
+    for r in recent:
+        errors = ", ".join(f"{k} {v}" for k, v in sorted((r.errors or {}).items())) or "no errors"
+        lines.append(
+            f"  {r.source:<14} {_when(r.started_at):<16} {_when(r.finished_at):<16} {r.status:<9} "
+            f"{r.requests:>5} {r.notices_seen:>6} {r.notices_new:>6} {r.notices_updated:>5}  "
+            f"{errors} / {r.close_reason or '—'}"
+        )
+    marks = session.scalars(select(SourceWatermark).order_by(SourceWatermark.source)).all()
+    lines += ["", "Watermarks"]
+    lines += [f"  {m.source:<30} {_when(m.value):<16} (set {_when(m.updated_at)})" for m in marks] or [
+        "  none yet"
+    ]
+    return "\n".join(lines)
+
+
+commands: list[click.Command] = [procedure_cmd, reparse_cmd, status_cmd]

@@ -91,6 +91,7 @@ def award_of(
         notice_type="can-standard",
         form_type="result",
         deadline=None,
+        changes=None,
         awards=[Award(lot_id="LOT-0001", status=status, winners=["Firma Oy"], value=Money(90_000.0, "EUR"))],
     )
 

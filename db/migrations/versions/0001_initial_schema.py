@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 05:53:55.731390
+Create Date: 2026-11-26 06:07:56.448255
 """
 from __future__ import annotations
 
@@ -240,7 +240,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('report_procedures', schema=None) as batch_op:
         batch_op.create_index('ix_report_procedures_area_period', ['area', 'period_date'], unique=False)
-        batch_op.create_index('ix_report_procedures_period', ['period_date', 'area', 'label'], unique=False)
+        batch_op.create_index('ix_report_procedures_period', ['period_date', 'area', 'label', 'cancelled', 'period_month', 'value_currency', 'value_amount', 'n_call', 'n_change', 'n_award', 'n_cancel'], unique=False)
 
     op.create_table('subscriptions',
     sa.Column('id', sa.Integer(), nullable=False),

@@ -1,0 +1,77 @@
+"""``tenderwatch procedure`` and ``tenderwatch status`` on a real (SQLite) store."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from db.session import session_scope
+from db.store import Store
+from monitor.cli import cli
+from tests.db.records import NOW, award_of, call, change_of, raw
+
+
+def _fill(url: str) -> tuple[str, str]:
+    original = call(title="Älykäs katuvalaistus")
+    hilma = dataclasses.replace(original, publication_number=None, publication_date=None)
+    later = original.deadline + timedelta(days=14)
+    change = change_of(original, deadline=later, reasons=("update-add",))
+    award = award_of(change)
+    with session_scope(url) as session:
+        store = Store(session, clock=lambda: NOW)
+        store.ingest(hilma, raw(hilma, "hilma", "2026-012345"))
+        store.ingest(original, raw(original, "ted"))
+        store.ingest(change, raw(change, "ted"))
+        store.ingest(award, raw(award, "ted"))
+        run = store.start_run("ted")
+        store.finish_run(
+            run, status="blocked", requests=3, seen=2, new=1, updated=0,
+            errors={"waf": 1}, close_reason="waf_challenge",
+        )  # fmt: skip
+        store.set_watermark("ted", NOW)
+    return original.procedure_id or "", original.notice_id or ""
+
+
+def test_procedure_prints_the_timeline(settings_env: Path, sqlite_url: str) -> None:
+    procedure_id, notice_id = _fill(sqlite_url)
+    result = CliRunner().invoke(cli, ["procedure", procedure_id.upper()])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert f"Procedure {procedure_id}" in out
+    assert "state     awarded" in out and "Älykäs katuvalaistus" in out
+    lines = out.splitlines()
+    # notices in publication order, each with its sources
+    notices = [line for line in lines if line.startswith("  2026-")]
+    assert len(notices) == 3
+    assert "competition" in notices[0] and "00711911-2026" in notices[0] and "[superseded]" in notices[0]
+    assert "change (competition)" in notices[1] and "00712000-2026" in notices[1]
+    assert "result" in notices[2] and "00800000-2026" in notices[2]
+    assert any("from hilma 2026-012345" in line for line in lines)
+    assert any("from ted 00711911-2026" in line for line in lines)
+    # the change with old → new deadline in Helsinki time (12:00 UTC; summer time from 29 March)
+    assert "      deadline: 2026-04-01 15:00 → 2026-04-15 15:00" in lines
+    assert "      event deadline_moved: 2026-04-01 15:00 → 2026-04-15 15:00" in lines
+    assert any(line.startswith("      event awarded") for line in lines)
+    # the same procedure is found by notice UUID and by publication number without zeros
+    for ident in (notice_id, "711911-2026"):
+        again = CliRunner().invoke(cli, ["procedure", ident])
+        assert again.exit_code == 0 and again.output == out
+
+
+def test_procedure_unknown_is_a_clear_error(settings_env: Path) -> None:
+    result = CliRunner().invoke(cli, ["procedure", "no-such-procedure"])
+    assert result.exit_code == 1
+    assert "no procedure 'no-such-procedure' in the store" in result.output
+
+
+def test_status_shows_runs_and_watermarks(settings_env: Path, sqlite_url: str) -> None:
+    _fill(sqlite_url)
+    result = CliRunner().invoke(cli, ["status"])
+    assert result.exit_code == 0, result.output
+    run_line = next(line for line in result.output.splitlines() if line.strip().startswith("ted "))
+    assert "blocked" in run_line and "waf 1 / waf_challenge" in run_line
+    assert run_line.split()[6:10] == ["3", "2", "1", "0"]
+    assert "2026-03-02 14:00" in result.output  # the watermark, in Helsinki time
