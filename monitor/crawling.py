@@ -59,11 +59,13 @@ def run_source(
     stop_event: threading.Event | None = None,
     on_progress: Callable[[dict[str, Any]], None] | None = None,
     log_path: Path | None = None,
+    timeout_minutes: float | None = None,
 ) -> dict[str, Any]:
     """Crawl ``source`` now in a child process; return the crawl run's figures.
 
     ``overrides`` replace spider arguments (``from_date``, ``to_date``, URLs in the demo);
     ``scrapy_overrides`` replace Scrapy settings (tests shorten delays).
+    ``timeout_minutes`` replaces the source's configured timeout (a long backfill).
     """
     from scrapers.runner import run_crawl
 
@@ -77,7 +79,7 @@ def run_source(
         args={**spider_args(settings, config, source), **(overrides or {})},
         settings={**scrapy_settings(settings, config, source), **(scrapy_overrides or {})},
         env=env,
-        timeout=(cfg.timeout_minutes if cfg is not None else 30) * 60.0,
+        timeout=(timeout_minutes or (cfg.timeout_minutes if cfg is not None else 30)) * 60.0,
         stop_event=stop_event,
         on_progress=on_progress,
         log_path=log_path,

@@ -1,0 +1,70 @@
+"""``tenderwatch crawl`` and ``tenderwatch backfill ted`` end to end, against the loopback server."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from monitor.cli import cli
+from monitor.settings import get_settings
+from scrapers.loopback import LoopbackSources, issue_number, make_corpus
+from tests.scrapers.conftest import TODAY, count_notices
+
+SOURCES = """
+ted:
+  schedule: {cron: "15 * * * mon-fri"}
+  download_delay: 0   # our own loopback server: no politeness delay owed
+ted_packages:
+  schedule: {cron: "45 10 * * mon-fri"}
+  download_delay: 0
+"""
+
+
+@pytest.fixture
+def small_fake(monkeypatch: pytest.MonkeyPatch, settings_env, tmp_path) -> LoopbackSources:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "sources.yaml").write_text(SOURCES)
+    monkeypatch.setenv("TENDERWATCH_CONFIG_DIR", str(tmp_path / "config"))
+    corpus = make_corpus(24, seed=5, start=TODAY - timedelta(days=2), end=TODAY)
+    corpus += make_corpus(30, seed=6, start=date(2026, 3, 2), end=date(2026, 3, 3))
+    with LoopbackSources(corpus, today=TODAY) as server:
+        monkeypatch.setenv("TENDERWATCH_TED_API_URL", server.url)
+        monkeypatch.setenv("TENDERWATCH_TED_SITE_URL", server.url)
+        get_settings.cache_clear()
+        yield server
+    get_settings.cache_clear()
+
+
+def test_crawl_command_stores_and_reports(
+    small_fake: LoopbackSources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = CliRunner().invoke(
+        cli, ["crawl", "ted", "--country", "ALL", "--from", str(TODAY - timedelta(days=2))]
+    )
+    assert result.exit_code == 0, result.output
+    assert "ted: finished (finished)" in result.output
+    stored = count_notices(get_settings().db_url)
+    assert stored == small_fake.counts["ted_xml"] == 24
+    assert f"{stored} new" in result.output
+    assert small_fake.log[0].headers["User-Agent"] == get_settings().user_agent
+
+
+def test_backfill_command_resumes(small_fake: LoopbackSources) -> None:
+    args = ["backfill", "ted", "--from", "2026-03-02", "--to", "2026-03-03", "--country", "ALL"]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    assert "ted_packages: finished" in first.output and "30 new" in first.output
+    small_fake.reset_counts()
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 0 and "0 new" in again.output
+    done = {f"/packages/daily/2026{issue_number(date(2026, 3, d)):05d}" for d in (2, 3)}
+    assert small_fake.requests_of("package") and not done & {
+        r.path for r in small_fake.requests_of("package")
+    }
+
+
+def test_bad_dates_are_refused_before_crawling() -> None:
+    result = CliRunner().invoke(cli, ["backfill", "ted", "--from", "2026-13-01", "--to", "2026-01-02"])
+    assert result.exit_code == 2 and "not a date like" in result.output
