@@ -34,6 +34,9 @@ class NoticeFacts:
     notice_id: int | None = None
     cpv: list[str] = field(default_factory=list)
     nuts: list[str] = field(default_factory=list)
+    cpv_prefixes: dict[str, str] = field(default_factory=dict)
+    """Every 2…8-digit prefix of every CPV code → the first code with it (hierarchy look-ups)."""
+    nuts_prefixes: dict[str, str] = field(default_factory=dict)
     countries: set[str] = field(default_factory=set)
     buyer_ids: set[str] = field(default_factory=set)
     buyer_names: list[str] = field(default_factory=list)
@@ -112,4 +115,10 @@ def build_facts(
         # No place of performance given: the buyer's own region is the best guess of where.
         facts.nuts = [b.nuts.upper() for b in record.buyers if b.nuts]
     facts.texts = texts_of(record)
+    for code in facts.cpv:
+        for n in range(2, 9):
+            facts.cpv_prefixes.setdefault(code[:n], code)
+    for code in facts.nuts:
+        for n in range(2, len(code) + 1):
+            facts.nuts_prefixes.setdefault(code[:n], code)
     return facts

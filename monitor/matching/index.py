@@ -1,14 +1,10 @@
 """Which subscriptions want a notice, and why: an index so each notice meets few subscriptions.
 
-Every subscription is filed under its most selective filter:
-
-- subscriptions with CPV codes in a CPV prefix tree (a dict from prefix to subscriptions:
-  a notice code offers its 2…8-digit prefixes, so ``72212000`` finds subscriptions on
-  ``72``, ``722``, ``7221``, ``72212``);
-- otherwise, those with keywords under their terms: one pass of the shared keyword matcher
-  over the notice (``keywords.TermIndex``, itself indexed token form → term) names the terms;
-- otherwise, those with branches, buyers or countries under those values;
-- the rest (only value, deadline, kind or innovation filters) are tested against every notice.
+Each filter dimension is an inverted index from value to subscriptions; CPV codes form a
+prefix tree (a notice code offers its 2…8-digit prefixes, so ``72212000`` finds
+subscriptions on ``72``, ``722``, ``7221``, ``72212``); keywords come from one pass of the
+shared keyword matcher (``keywords.TermIndex``, itself indexed token form → term). See
+:class:`SubscriptionIndex` for how the dimensions combine.
 
 A candidate is then checked in full by :meth:`CompiledSubscription.check`, which returns the
 reasons ("why matched") or None. ``match_without_index`` does the same checks against every
@@ -47,6 +43,7 @@ class CompiledSubscription:
     filters: SubscriptionFilters
     cpv_prefixes: list[tuple[str, str]] = field(default_factory=list)
     """(prefix, the code as subscribed)."""
+    nuts_prefixes: list[tuple[str, str]] = field(default_factory=list)
     buyer_ids: set[str] = field(default_factory=set)
     buyer_names: list[str] = field(default_factory=list)
 
@@ -58,6 +55,7 @@ class CompiledSubscription:
 
         c = cls(id, subscriber_id, name, filters)
         c.cpv_prefixes = [(cpv_prefix(code), code) for code in filters.cpv]
+        c.nuts_prefixes = [(code, code) for code in filters.nuts]
         for b in filters.buyers:
             bid = normalize_business_id(b)
             if bid:
@@ -96,15 +94,15 @@ class CompiledSubscription:
         ):
             return None
         if self.cpv_prefixes:
-            hit = _cpv_hit(self.cpv_prefixes, facts.cpv)
+            hit = _prefix_hit(self.cpv_prefixes, facts.cpv_prefixes)
             if hit is None:
                 return None
             reasons.append({"filter": "cpv", "subscribed": hit[0], "notice": hit[1]})
-        if f.nuts:
-            hit_n = next(((p, n) for n in facts.nuts for p in f.nuts if n.startswith(p)), None)
-            if hit_n is None:
+        if self.nuts_prefixes:
+            hit = _prefix_hit(self.nuts_prefixes, facts.nuts_prefixes)
+            if hit is None:
                 return None
-            reasons.append({"filter": "nuts", "subscribed": hit_n[0], "notice": hit_n[1]})
+            reasons.append({"filter": "nuts", "subscribed": hit[0], "notice": hit[1]})
         if f.branches:
             b = next((b for b in f.branches if b in facts.branch_keys), None)
             if b is None:
@@ -136,11 +134,12 @@ class CompiledSubscription:
         return reasons
 
 
-def _cpv_hit(prefixes: list[tuple[str, str]], codes: list[str]) -> tuple[str, str] | None:
-    for code in codes:
-        for prefix, subscribed in prefixes:
-            if code.startswith(prefix):
-                return subscribed, code
+def _prefix_hit(prefixes: list[tuple[str, str]], notice: dict[str, str]) -> tuple[str, str] | None:
+    """(code as subscribed, notice code) for the first subscribed prefix the notice has."""
+    for prefix, subscribed in prefixes:
+        code = notice.get(prefix)
+        if code is not None:
+            return subscribed, code
     return None
 
 
@@ -171,68 +170,94 @@ class TermCache:
         return self.all().get(term, [])
 
 
+class _Dimension:
+    """One filter dimension as bitsets: value → subscriptions naming it, plus those without the filter."""
+
+    def __init__(self) -> None:
+        self.by_value: dict[str, int] = {}
+        self.any = 0
+
+    def add(self, bit: int, values: Iterable[str]) -> None:
+        vals = list(values)
+        if not vals:
+            self.any |= bit
+        for v in vals:
+            self.by_value[v] = self.by_value.get(v, 0) | bit
+
+    def mask(self, values: Iterable[str]) -> int:
+        m = self.any
+        for v in values:
+            m |= self.by_value.get(v, 0)
+        return m
+
+
 class SubscriptionIndex:
+    """Every subscription, one bit each; a notice's candidates are the AND of per-filter bitsets.
+
+    For each filter dimension (CPV prefix, NUTS prefix, country, branch, buyer ID, notice
+    kind, innovation label, keyword) the subscriptions that accept the notice on that
+    dimension are one OR of precomputed bitsets (Python ints); their AND leaves only
+    subscriptions every indexed filter accepts. Those few are checked in full, which also
+    writes the reasons; value range, deadline and exclusions are decided there. The keyword
+    matcher runs only if some surviving candidate has keywords.
+    """
+
     def __init__(self, subscriptions: Iterable[CompiledSubscription]) -> None:
         self.subs: dict[int, CompiledSubscription] = {}
-        self.by_cpv: dict[str, list[int]] = {}
-        self.by_term: dict[str, list[int]] = {}
-        self.by_value: dict[str, dict[str, list[int]]] = {"branch": {}, "buyer_id": {}, "country": {}}
-        self.by_buyer_name: list[int] = []
-        self.always: list[int] = []
+        self.order: list[CompiledSubscription] = []
+        self.cpv, self.nuts, self.country = _Dimension(), _Dimension(), _Dimension()
+        self.branch, self.buyer, self.kind = _Dimension(), _Dimension(), _Dimension()
+        self.innovation, self.keyword = _Dimension(), _Dimension()
         terms: list[str] = []
-        for s in subscriptions:
+        for bit_no, s in enumerate(subscriptions):
+            bit = 1 << bit_no
             self.subs[s.id] = s
-            terms.extend(s.filters.keywords)
-            terms.extend(s.filters.exclude)
+            self.order.append(s)
             f = s.filters
-            if s.cpv_prefixes:
-                for prefix, _ in s.cpv_prefixes:
-                    self.by_cpv.setdefault(prefix, []).append(s.id)
-            elif f.keywords:
-                for term in f.keywords:
-                    self.by_term.setdefault(term, []).append(s.id)
-            elif f.branches:
-                for b in f.branches:
-                    self.by_value["branch"].setdefault(b, []).append(s.id)
-            elif f.buyers and not s.buyer_names:
-                for b in s.buyer_ids:
-                    self.by_value["buyer_id"].setdefault(b, []).append(s.id)
-            elif f.countries:
-                for c in f.countries:
-                    self.by_value["country"].setdefault(c, []).append(s.id)
-            else:
-                self.always.append(s.id)
+            self.cpv.add(bit, [p for p, _ in s.cpv_prefixes])
+            self.nuts.add(bit, f.nuts)
+            self.country.add(bit, f.countries)
+            self.branch.add(bit, f.branches)
+            # Name parts cannot be looked up: such subscriptions pass this dimension, the check decides.
+            self.buyer.add(bit, [] if s.buyer_names else sorted(s.buyer_ids))
+            self.kind.add(bit, f.kinds or DEFAULT_KINDS)
+            rank = INNOVATION_RANK[f.innovation] if f.innovation else 0
+            self.innovation.add(bit, [label for label, r in INNOVATION_RANK.items() if r >= rank])
+            self.keyword.add(bit, f.keywords)
+            terms.extend(f.keywords)
+            terms.extend(f.exclude)
         self.terms = TermIndex(terms)
+        self.all_bits = (1 << len(self.order)) - 1
 
     def __len__(self) -> int:
         return len(self.subs)
 
+    def _mask(self, facts: NoticeFacts, cache: TermCache) -> int:
+        m = self.kind.mask([facts.kind] if facts.kind else [])
+        m &= self.innovation.mask([facts.innovation or "none"])
+        m &= self.country.mask(facts.countries)
+        if m:
+            m &= self.cpv.mask(facts.cpv_prefixes)
+        if m:
+            m &= self.nuts.mask(facts.nuts_prefixes)
+        if m:
+            m &= self.branch.mask(facts.branch_keys)
+        if m:
+            m &= self.buyer.mask(facts.buyer_ids)
+        if m & ~self.keyword.any:  # a survivor wants keywords: now the matcher pass is worth it
+            m &= self.keyword.mask(cache.all())
+        return m
+
     def candidates(self, facts: NoticeFacts, cache: TermCache) -> set[int]:
-        out: set[int] = set(self.always)
-        for code in facts.cpv:
-            for n in range(2, 9):
-                found = self.by_cpv.get(code[:n])
-                if found:
-                    out.update(found)
-        if self.by_term:
-            for term in cache.all():
-                found = self.by_term.get(term)
-                if found:
-                    out.update(found)
-        for key in facts.branch_keys:
-            out.update(self.by_value["branch"].get(key, ()))
-        for bid in facts.buyer_ids:
-            out.update(self.by_value["buyer_id"].get(bid, ()))
-        for c in facts.countries:
-            out.update(self.by_value["country"].get(c, ()))
-        return out
+        """Ids of the subscriptions the index lets through to the full check."""
+        return {self.order[i].id for i in _bits(self._mask(facts, cache))}
 
     def match(self, facts: NoticeFacts, now: datetime) -> list[Match]:
         cache = TermCache(self.terms, facts)
         out = []
-        for sid in sorted(self.candidates(facts, cache)):
-            out.extend(self._check(self.subs[sid], facts, cache, now))
-        return out
+        for i in _bits(self._mask(facts, cache)):
+            out.extend(self._check(self.order[i], facts, cache, now))
+        return sorted(out, key=lambda m: m.subscription_id)
 
     def match_without_index(self, facts: NoticeFacts, now: datetime) -> list[Match]:
         """Every subscription checked in full: the baseline the benchmark compares against."""
@@ -248,3 +273,11 @@ class SubscriptionIndex:
         if reasons is None:
             return []
         return [Match(s.id, s.subscriber_id, s.name, reasons)]
+
+
+def _bits(mask: int) -> Iterable[int]:
+    """Positions of the set bits, lowest first."""
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low

@@ -50,7 +50,10 @@ class TermIndex:
         if self.matcher is None:
             return out
         seen: set[tuple[str, str, str]] = set()
-        for h in self.matcher.match((t.field, t.lang, t.text) for t in texts).hits:
+        unique: dict[tuple[str, str], FieldText] = {}
+        for t in texts:  # a lot often repeats the notice's title: match each text once
+            unique.setdefault((t.lang, t.text), t)
+        for h in self.matcher.match((t.field, t.lang, t.text) for t in unique.values()).hits:
             key = (h.term_id, h.field, h.lang)
             if key in seen:
                 continue
