@@ -24,9 +24,22 @@ class ReportProcedure(Base):
 
     __tablename__ = "report_procedures"
     __table_args__ = (
-        # The report filters on the period and groups by area and label; with these columns
-        # first the scan reads the period's rows in index order and groups them cheaply.
-        Index("ix_report_procedures_period", "period_date", "area", "label"),
+        # Covering index for the report's one aggregation: it filters on the period and reads
+        # only these columns, so the database scans the index alone, never the wider table rows.
+        Index(
+            "ix_report_procedures_period",
+            "period_date",
+            "area",
+            "label",
+            "cancelled",
+            "period_month",
+            "value_currency",
+            "value_amount",
+            "n_call",
+            "n_change",
+            "n_award",
+            "n_cancel",
+        ),
         # Drill-down: one area's procedures of a period.
         Index("ix_report_procedures_area_period", "area", "period_date"),
     )

@@ -13,12 +13,11 @@ calls labelled ``innovative``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from db.base import utcnow
@@ -53,6 +52,10 @@ GROUPS: dict[str, dict[str, str]] = {
 TOTAL = "FI"
 TOTAL_NAMES = {"fi": "Suomi yhteensä", "sv": "Finland totalt", "en": "Finland in total"}
 LABEL_FILTERS = ("innovative", "possible", "none", "any")
+
+
+def _first(month: int) -> date:
+    return date(month // 100, month % 100, 1)
 
 
 def pct(part: float, whole: float) -> float | None:
@@ -201,14 +204,32 @@ def _in_period(period: Period) -> Any:
     return and_(rp.period_date >= period.start, rp.period_date <= period.end, rp.area.is_not(None))
 
 
-def _aggregate(session: Session, period: Period) -> list[Any]:
+def _day(d: date) -> Any:
+    # A date from a Period (never user text) as an SQL literal: the same CASE expression must
+    # appear in SELECT and GROUP BY, and PostgreSQL only sees two copies as one without binds.
+    return literal_column(f"'{d.isoformat()}'")
+
+
+def _aggregate(session: Session, period: Period, previous: Period, trend: Period) -> list[Any]:
+    """One scan over everything the report needs: the period, the previous one, the trend months.
+
+    Groups by area, label, cancelled, month and which of the two periods a row falls in;
+    a few thousand groups at most, however many procedures.
+    """
     rp = ReportProcedure
     eur = rp.value_currency == "EUR"
+    in_period = case((rp.period_date.between(_day(period.start), _day(period.end)), 1), else_=0)
+    in_previous = case((rp.period_date.between(_day(previous.start), _day(previous.end)), 1), else_=0)
+    start = min(period.start, previous.start, trend.start)
+    end = max(period.end, trend.end)
     query = (
         select(
             rp.area,
             rp.label,
             rp.cancelled,
+            rp.period_month,
+            in_period.label("cur"),
+            in_previous.label("prev"),
             func.count().label("n"),
             func.sum(case((and_(eur, rp.value_amount.is_not(None)), 1), else_=0)).label("known"),
             func.sum(case((eur, rp.value_amount), else_=None)).label("value"),
@@ -217,18 +238,8 @@ def _aggregate(session: Session, period: Period) -> list[Any]:
             func.sum(rp.n_award).label("n_award"),
             func.sum(rp.n_cancel).label("n_cancel"),
         )
-        .where(_in_period(period))
-        .group_by(rp.area, rp.label, rp.cancelled)
-    )
-    return list(session.execute(query))
-
-
-def _trend(session: Session, period: Period) -> list[Any]:
-    rp = ReportProcedure
-    query = (
-        select(rp.area, rp.period_month, rp.label, func.count().label("n"))
-        .where(_in_period(period), rp.cancelled.is_(False))
-        .group_by(rp.area, rp.period_month, rp.label)
+        .where(rp.period_date >= start, rp.period_date <= end, rp.area.is_not(None))
+        .group_by(rp.area, rp.label, rp.cancelled, rp.period_month, in_period, in_previous)
     )
     return list(session.execute(query))
 
@@ -259,46 +270,46 @@ def build_report(
             areas[key] = AreaFigures(key, "branch", {}, goal_percent)
         return areas[key]
 
-    used = {"call": 0, "change": 0, "award": 0, "cancel": 0}
-    for row in _aggregate(session, period):
-        a = area(row.area)
-        a.notices += row.n_call + row.n_change + row.n_award + row.n_cancel
-        for k in used:
-            used[k] += getattr(row, f"n_{k}") or 0
-        if row.cancelled:
-            a.cancelled += row.n
-            continue
-        a.calls += row.n
-        a.value_known += row.known or 0
-        a.value_eur += row.value or 0.0
-        if row.label == "innovative":
-            a.innovative += row.n
-            a.innovative_value_eur += row.value or 0.0
-        elif row.label == "possible":
-            a.possible += row.n
-        elif row.label is None:
-            a.unclassified += row.n
     previous = period.previous()
-    for row in _aggregate(session, previous):
+    trend_period = period.trend(trend_months)
+    months = trend_period.months()
+    used = {"call": 0, "change": 0, "award": 0, "cancel": 0}
+    counts: dict[tuple[str, int], list[int]] = {}
+    for row in _aggregate(session, period, previous, trend_period):
+        if row.cur:
+            a = area(row.area)
+            a.notices += row.n_call + row.n_change + row.n_award + row.n_cancel
+            for k in used:
+                used[k] += getattr(row, f"n_{k}") or 0
+            if row.cancelled:
+                a.cancelled += row.n
+            else:
+                a.calls += row.n
+                a.value_known += row.known or 0
+                a.value_eur += row.value or 0.0
+                if row.label == "innovative":
+                    a.innovative += row.n
+                    a.innovative_value_eur += row.value or 0.0
+                elif row.label == "possible":
+                    a.possible += row.n
+                elif row.label is None:
+                    a.unclassified += row.n
         if row.cancelled:
             continue
-        a = area(row.area)
-        a.prev_calls += row.n
-        if row.label == "innovative":
-            a.prev_innovative += row.n
+        if row.prev:
+            a = area(row.area)
+            a.prev_calls += row.n
+            a.prev_innovative += row.n if row.label == "innovative" else 0
+        if trend_period.start <= _first(row.period_month) <= trend_period.end:
+            area(row.area)
+            for key in (row.area, TOTAL):
+                c = counts.setdefault((key, row.period_month), [0, 0, 0])
+                c[0] += row.n
+                c[1] += row.n if row.label == "innovative" else 0
+                c[2] += row.n if row.label == "possible" else 0
     total = AreaFigures(TOTAL, "total", dict(TOTAL_NAMES), goal_percent)
     for a in areas.values():
         total.add(a)
-
-    trend_period = period.trend(trend_months)
-    months = trend_period.months()
-    counts: dict[tuple[str, int], list[int]] = {}
-    for row in _trend(session, trend_period):
-        for key in (row.area, TOTAL):
-            c = counts.setdefault((key, row.period_month), [0, 0, 0])
-            c[0] += row.n
-            c[1] += row.n if row.label == "innovative" else 0
-            c[2] += row.n if row.label == "possible" else 0
     trend = {
         key: [MonthPoint(m, *counts.get((key, m), [0, 0, 0])) for m in months] for key in [*areas, TOTAL]
     }
@@ -427,7 +438,3 @@ def notice_url(publication_number: str | None, source_url: str | None, ted_site_
     if key:
         return f"{ted_site_url.rstrip('/')}/en/notice/-/detail/{key}"
     return source_url
-
-
-def area_keys(report: Report) -> Iterable[str]:
-    return [a.key for a in report.areas]

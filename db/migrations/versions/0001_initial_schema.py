@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 06:07:56.448255
+Create Date: 2026-11-26 06:18:26.266148
 """
 from __future__ import annotations
 
