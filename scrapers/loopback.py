@@ -221,6 +221,7 @@ class LoopbackSources:
         today: date | None = None,
         hilma_id_field: str = "noticeId",
         hilma_cpv_as_string: bool = False,
+        content_disposition: bool = True,
     ) -> None:
         self.notices = list(notices)
         self.by_number = {n.api_number: n for n in self.notices}
@@ -233,6 +234,8 @@ class LoopbackSources:
         )
         self.hilma_id_field = hilma_id_field
         self.hilma_cpv_as_string = hilma_cpv_as_string
+        self.content_disposition = content_disposition
+        """Name the package file in a header; off, the spider must read the day from the tar."""
         self.hilma = [n for n in self.notices if "FIN" in n.countries]
         self.hilma_ids = {str(100000 + i): n for i, n in enumerate(self.hilma)}
         self.faults: list[Fault] = []
@@ -547,15 +550,10 @@ class LoopbackSources:
             data = self._build_package(day, number)
             with self._lock:
                 self._packages[key] = data
-        name = f"{day:%Y%m%d}_{number:03d}"
-        return (
-            200,
-            {
-                "Content-Type": "application/gzip",
-                "Content-Disposition": f'attachment; filename="{name}.tar.gz"',
-            },
-            data,
-        )
+        headers = {"Content-Type": "application/gzip"}
+        if self.content_disposition:
+            headers["Content-Disposition"] = f'attachment; filename="{day:%Y%m%d}_{number:03d}.tar.gz"'
+        return 200, headers, data
 
     def _build_package(self, day: date, number: int) -> bytes:
         folder = f"{day:%Y%m%d}_{number:03d}"

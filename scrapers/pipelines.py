@@ -3,14 +3,15 @@
 One pipeline, because parsing and storing are one step for a crawl: a document that does not
 parse is still stored (``record_failure`` keeps its bytes and the error), counted by kind, and
 the crawl goes on. Transactions are batched (``TENDERWATCH_COMMIT_EVERY`` notices per commit)
-because a transaction per notice would make a 3,000-notice daily package take minutes; each
-notice gets a SAVEPOINT so one bad row rolls back alone.
+because a transaction per notice would make a 3,000-notice daily package take minutes; a
+database error on one notice rolls back and replays its batch so only that one is lost.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Self
 
 from scrapy.exceptions import NotConfigured
@@ -18,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from db.record import Lot, NoticeRecord, Signals
 from db.session import get_sessionmaker
-from db.store import RawDoc, Store
+from db.store import IngestResult, RawDoc, Store
 from scrapers.items import DocumentItem, WatermarkItem
 from scrapers.parsers import NoticeParseError, parse_notice
 
@@ -80,7 +81,7 @@ class StorePipeline:
         self.commit_every = crawler.settings.getint("TENDERWATCH_COMMIT_EVERY", 200)
         self.session: Session | None = None
         self.store: Store | None = None
-        self.pending = 0
+        self.batch: list[tuple[Callable[[Store], IngestResult | None], IngestResult | None]] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -97,7 +98,7 @@ class StorePipeline:
 
     def close_spider(self) -> None:
         if self.session is not None:
-            self.session.commit()
+            self._commit()
             self.session.close()
             self.crawler.tenderwatch_session = None  # type: ignore[attr-defined]
 
@@ -107,8 +108,7 @@ class StorePipeline:
         assert stats is not None
         if isinstance(item, WatermarkItem):
             self.store.set_watermark(item.key, item.value)
-            self.session.commit()  # the mark and the documents before it, in one transaction
-            self.pending = 0
+            self._commit()  # the mark and the documents before it, in one transaction
             return item
         stats.inc_value("tenderwatch/seen")
         raw = RawDoc(
@@ -126,34 +126,60 @@ class StorePipeline:
             stats.inc_value(f"tenderwatch/errors/parse_{kind}")
             log.warning("%s %s did not parse (%s): %s", item.source, item.source_id, kind, err)
             message = str(err)
-            self._write(lambda: self.store.record_failure(raw, message))  # type: ignore[union-attr]
+            self._write(lambda store: store.record_failure(raw, message))
             return item
         if item.countries is not None and not set(record.buyer_countries) & item.countries:
             stats.inc_value("tenderwatch/filtered")
             return item
         record = merge_signals(record, item.extra_signals, item.lot_signals)
-        result = self._write(lambda: self.store.ingest(record, raw))  # type: ignore[union-attr]
-        if result is not None:
-            counter = _COUNTER.get(result.status, result.status)
-            if counter == "conflict":
-                stats.inc_value("tenderwatch/errors/conflict")
-            else:
-                stats.inc_value(f"tenderwatch/{counter}")
+        self._write(lambda store: store.ingest(record, raw))
         return item
 
-    def _write(self, action):  # type: ignore[no-untyped-def]
-        """Run one store call in a SAVEPOINT; on a database error roll back just that, count it."""
-        assert self.session is not None
+    # ------------------------------------------------------------------ batching
+    def _write(self, action: Callable[[Store], IngestResult | None]) -> None:
+        """Run one store call in the open batch; commit every ``commit_every`` calls.
+
+        No SAVEPOINT per notice (it would add two statements to every one); instead the batch
+        remembers its calls, and when one fails with a database error the batch is rolled
+        back and replayed call by call, each in a SAVEPOINT, so only the failing one is lost.
+        """
+        assert self.session is not None and self.store is not None
         try:
-            with self.session.begin_nested():
-                result = action()
+            result = action(self.store)
         except SQLAlchemyError:
-            assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("tenderwatch/errors/store")
-            log.exception("storing a document failed; it is skipped and the crawl goes on")
-            return None
-        self.pending += 1
-        if self.pending >= self.commit_every:
-            self.session.commit()
-            self.pending = 0
-        return result
+            self._replay(action)
+        else:
+            self.batch.append((action, result))
+            self._count(result, +1)
+        if len(self.batch) >= self.commit_every:
+            self._commit()
+
+    def _replay(self, failed: Callable[[Store], IngestResult | None]) -> None:
+        assert self.session is not None and self.store is not None
+        self.session.rollback()
+        done, self.batch = self.batch, []
+        for action, old in [*done, (failed, None)]:
+            self._count(old, -1)
+            try:
+                with self.session.begin_nested():
+                    result = action(self.store)
+            except SQLAlchemyError:
+                assert self.crawler.stats is not None
+                self.crawler.stats.inc_value("tenderwatch/errors/store")
+                log.exception("storing a document failed; it is skipped and the crawl goes on")
+                continue
+            self.batch.append((action, result))
+            self._count(result, +1)
+
+    def _count(self, result: IngestResult | None, step: int) -> None:
+        if result is None:
+            return
+        assert self.crawler.stats is not None
+        counter = _COUNTER.get(result.status, result.status)
+        key = "tenderwatch/errors/conflict" if counter == "conflict" else f"tenderwatch/{counter}"
+        self.crawler.stats.inc_value(key, step)
+
+    def _commit(self) -> None:
+        assert self.session is not None
+        self.session.commit()
+        self.batch = []

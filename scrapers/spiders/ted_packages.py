@@ -16,7 +16,7 @@ from scrapers.items import DocumentItem, WatermarkItem
 from scrapers.parsers import sniff_kind
 from scrapers.spiders.base import SpiderArgumentError, TenderSpider, normalize_publication_number, parse_list
 
-_MEMBER_DAY = re.compile(r"(?<!\d)(\d{8})_(\d{1,5})(?:/|\.tar)")
+_MEMBER_DAY = re.compile(r"(?<!\d)(\d{8})_(\d{1,5})(?:/|\.tar|$)")
 _MEMBER_NUMBER = re.compile(r"(\d{1,10})[_-](\d{4})\.xml$")
 MAX_404_BACK = 10  # consecutive missing issues tolerated while looking backwards for the window
 
@@ -78,7 +78,7 @@ def estimate_issue(day: date) -> int:
 def package_day(name: str) -> date | None:
     """The publication day named by a package's file or first member (``20260717_136/…``).
 
-    >>> package_day('attachment; filename="20260717_136.tar.gz"'), package_day("20260717_136/x.xml")
+    >>> package_day('attachment; filename="20260717_136.tar.gz"'), package_day("20260717_136")
     (datetime.date(2026, 7, 17), datetime.date(2026, 7, 17))
     """
     match = _MEMBER_DAY.search(name)

@@ -55,8 +55,10 @@ def test_backfill_stores_finland_counts_legacy_and_resumes(march: list, sqlite_u
         assert second.new == len(later)
 
 
-def test_all_countries_and_a_missing_issue_ends_the_walk(march: list, sqlite_url: str, tmp_path) -> None:
-    with LoopbackSources(march, today=date(2026, 3, 3)) as server:
+def test_all_countries_day_from_the_tar_and_a_missing_issue_ends_the_walk(
+    march: list, sqlite_url: str, tmp_path
+) -> None:
+    with LoopbackSources(march, today=date(2026, 3, 3), content_disposition=False) as server:
         crawl = Crawler(sqlite_url, server, tmp_path)
         outcome = crawl("ted_packages", from_date="2026-03-02", to_date="2026-03-06", countries="ALL")
         assert outcome.status == "finished"
