@@ -129,6 +129,27 @@ def notice_columns(
     }
 
 
+def single_summary(notice_pk: int, values: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The summary of a procedure that has just this one notice (``values``: its columns)."""
+    facts = NoticeFacts(
+        pk=notice_pk,
+        notice_id=values["notice_id"],
+        version=values["version"],
+        lifecycle=values["lifecycle"],
+        form_type=values["form_type"],
+        publication_date=values["publication_date"],
+        issue_date=values["issue_date"],
+        deadline=values["deadline"],
+        superseded=False,
+        title=values["title"],
+        cpv_main=values["cpv_main"],
+        estimated_value_amount=values["estimated_value_amount"],
+        estimated_value_currency=values["estimated_value_currency"],
+        record=values["record"],
+    )
+    return summarise([facts], now)
+
+
 class Store:
     """The store API for one session (one transaction at a time)."""
 
@@ -142,8 +163,10 @@ class Store:
     # ------------------------------------------------------------------------------ ingest
     def ingest(self, record: NoticeRecord, raw: RawDoc) -> IngestResult:
         """Store one parsed notice version with the document it came from; idempotent."""
+        return self._ingest(record, raw, record.to_dict())
+
+    def _ingest(self, record: NoticeRecord, raw: RawDoc, data: dict[str, Any]) -> IngestResult:
         now = self.clock()
-        data = record.to_dict()
         rhash = record_hash(data)
         raw_hash = hashlib.sha256(raw.content).hexdigest()
         existing = self._find(record, raw)
@@ -157,6 +180,15 @@ class Store:
         if existing.record_hash != rhash:
             return self._conflict(existing, data, rhash, raw, raw_hash, now)
         return self._another_copy(existing, record, data, raw, raw_hash, now)
+
+    def ingest_many(self, items: Iterable[tuple[NoticeRecord, RawDoc]]) -> list[IngestResult]:
+        """``ingest`` for a batch, results in input order; plain new notices go in multi-row INSERTs.
+
+        Same database afterwards as calling :meth:`ingest` per item (see ``db.store_batch``).
+        """
+        from db.store_batch import ingest_many
+
+        return ingest_many(self, items)
 
     def record_failure(self, raw: RawDoc, error: str) -> None:
         """Keep a document that failed to parse, with the error, so a better parser can retry it."""
@@ -365,7 +397,6 @@ class Store:
         now: datetime,
     ) -> IngestResult | None:
         proc_pk, proc_is_new = self._procedure(procedure_key(record, raw.source, raw.source_id), now)
-        old_state = None if proc_is_new else self._state(proc_pk)
         values = notice_columns(record, data, rhash, raw.source, raw.source_id)
         ref = values["changed_notice_ref"]
         base = self._resolve(ref) if ref else None
@@ -386,10 +417,12 @@ class Store:
 
         events: list[str] = []
         if life == "cancel":
-            events += self._event(proc_pk, notice_pk, "cancelled", old_state, "cancelled", now)
+            # ``old`` stays empty: the state before depends on which notices arrived first.
+            reasons = list(record.changes.reasons) if record.changes else ["all lots closed without winner"]
+            events += self._event(proc_pk, notice_pk, "cancelled", None, {"reasons": reasons}, now)
         elif life == "award":
             awards = data.get("awards") or []
-            events += self._event(proc_pk, notice_pk, "awarded", old_state, awards, now)
+            events += self._event(proc_pk, notice_pk, "awarded", None, awards, now)
         touched = {proc_pk}
         if base is not None:
             events += self._link(base[0], base[1], notice_pk, data, proc_pk, record.changes, now)
@@ -404,23 +437,7 @@ class Store:
 
         if proc_is_new and touched == {proc_pk}:
             # The common case: a notice opening its own procedure. Its summary needs no query.
-            facts = NoticeFacts(
-                pk=notice_pk,
-                notice_id=values["notice_id"],
-                version=values["version"],
-                lifecycle=life,
-                form_type=record.form_type,
-                publication_date=record.publication_date,
-                issue_date=record.issue_date,
-                deadline=record.deadline,
-                superseded=False,
-                title=values["title"],
-                cpv_main=values["cpv_main"],
-                estimated_value_amount=values["estimated_value_amount"],
-                estimated_value_currency=values["estimated_value_currency"],
-                record=data,
-            )
-            summary = summarise([facts], now)
+            summary = single_summary(notice_pk, values, now)
             update_by_pk(self.session, Procedure, proc_pk, {**summary, "updated_at": now})
         else:
             for pk in touched:
@@ -508,9 +525,6 @@ class Store:
             "raw_document_pk": raw_pk,
         }
         return self._insert_ignore(NoticeSource, values) is not None
-
-    def _state(self, proc_pk: int) -> str:
-        return query(self.session, "procedure_state", pk=proc_pk).scalar_one()
 
     def _resolve(self, ref: str) -> tuple[int, dict[str, Any], int] | None:
         """The stored notice a BT-758 reference names: (pk, record, procedure pk), or None yet."""

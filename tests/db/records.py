@@ -6,7 +6,20 @@ import dataclasses
 import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models.notices import (
+    Notice,
+    NoticeConflict,
+    NoticeDiff,
+    NoticeSource,
+    Procedure,
+    ProcedureEvent,
+    RawDocument,
+)
 from db.record import Award, Buyer, Change, Lot, Money, NoticeRecord
 from db.store import RawDoc
 
@@ -107,3 +120,45 @@ def raw(record: NoticeRecord, source: str = "ted", source_id: str | None = None,
         content=body.encode(),
         fetched_at=NOW,
     )
+
+
+VOLATILE = {"id", "created_at", "updated_at", "first_seen_at", "detected_at", "content"}
+FK_COLUMNS = {"procedure_pk", "notice_pk", "raw_document_pk", "changes_notice_pk", "superseded_by_pk",
+              "base_notice_pk", "latest_notice_pk"}  # fmt: skip
+
+
+def snapshot(session: Session, *, keep_keys: bool = True) -> dict[str, list[dict[str, Any]]]:
+    """Every store row by content (ids and timestamps left out), sorted, for whole-store equality.
+
+    ``keep_keys=False`` also drops foreign keys, for comparing stores filled in different orders
+    (row ids differ; the links are compared through ``links`` instead).
+    """
+    # Without keys, the notice's first document (content_hash) goes too: which copy came first
+    # is the one thing arrival order legitimately decides.
+    drop = VOLATILE if keep_keys else VOLATILE | FK_COLUMNS | {"content_hash"}
+    out = {}
+    for model in (RawDocument, Notice, NoticeSource, NoticeConflict, NoticeDiff, Procedure, ProcedureEvent):
+        rows = [
+            {c.key: getattr(obj, c.key) for c in model.__table__.columns if c.key not in drop}
+            for obj in session.scalars(select(model))
+        ]
+        out[model.__tablename__] = sorted(rows, key=lambda r: json.dumps(r, sort_keys=True, default=str))
+    return out
+
+
+def links(session: Session) -> set[tuple[str, ...]]:
+    """The store's links by natural keys: notice → procedure, change → base, superseded → by."""
+    notices = {n.id: n for n in session.scalars(select(Notice))}
+    procs = {p.id: p for p in session.scalars(select(Procedure))}
+
+    def key(pk: int | None) -> str:
+        return f"{notices[pk].notice_id}-{notices[pk].version}" if pk else "-"
+
+    out = set()
+    for n in notices.values():
+        out.add(("in", key(n.id), procs[n.procedure_pk].procedure_key))
+        out.add(("changes", key(n.id), key(n.changes_notice_pk)))
+        out.add(("superseded_by", key(n.id), key(n.superseded_by_pk)))
+    for p in procs.values():
+        out.add(("latest", p.procedure_key, key(p.latest_notice_pk)))
+    return out

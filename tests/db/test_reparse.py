@@ -5,40 +5,15 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from db.models.notices import (
-    Notice,
-    NoticeConflict,
-    NoticeDiff,
-    NoticeSource,
-    Procedure,
-    ProcedureEvent,
-    RawDocument,
-)
+from db.models.notices import Notice, RawDocument
 from db.record import NoticeRecord
 from db.session import get_sessionmaker
 from db.store import Store
 from db.store_reparse import reparse
-from tests.db.records import NOW, call, change_of, raw
-
-VOLATILE = {"id", "created_at", "updated_at", "first_seen_at", "detected_at", "content"}
-
-
-def snapshot(session: Session) -> dict[str, list[dict[str, Any]]]:
-    """Every store row by natural content (ids and timestamps left out), sorted."""
-    out = {}
-    for model in (RawDocument, Notice, NoticeSource, NoticeConflict, NoticeDiff, Procedure, ProcedureEvent):
-        rows = []
-        for obj in session.scalars(select(model)):
-            rows.append(
-                {c.key: getattr(obj, c.key) for c in model.__table__.columns if c.key not in VOLATILE}
-            )
-        out[model.__tablename__] = sorted(rows, key=lambda r: json.dumps(r, sort_keys=True, default=str))
-    return out
+from tests.db.records import NOW, call, change_of, raw, snapshot
 
 
 def parse_v1(content: bytes, name: str) -> NoticeRecord:

@@ -199,7 +199,7 @@ def test_cancellation_makes_procedure_cancelled(session: Session) -> None:
     result = s.ingest(cancel, raw(cancel))
     assert "cancelled" in result.events
     assert session.get(Procedure, first.procedure_pk).state == "cancelled"
-    assert ("cancelled", "open", "cancelled") in events(session)
+    assert ("cancelled", None, {"reasons": ["cancel"]}) in events(session)
 
 
 def test_result_with_every_lot_closed_without_winner_cancels(session: Session) -> None:

@@ -1,0 +1,295 @@
+"""``Store.ingest_many``: the same result as calling ``ingest`` per item, with far fewer statements.
+
+Most deliveries in a crawl are plain new notices that open their own procedure, or another
+source's identical copy of a stored notice. For those the outcome is known after a few
+set-based look-ups per batch, so they are written with one multi-row INSERT per table.
+Everything else — copies that add a publication number, change notices, awards,
+cancellations, notices joining a known procedure, anything a waiting change notice names —
+goes through ``Store.ingest`` one by one afterwards. That reorders the batch, which is
+fine because the store's outcome does not depend on arrival order (that is tested).
+
+If another process writes one of the same rows meanwhile, the bulk part rolls back to its
+savepoint and the whole batch goes the one-by-one way, which handles every collision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from db.models.notices import Notice, NoticeSource, Procedure, RawDocument
+from db.record import NoticeRecord
+from db.store_keys import procedure_key, publication_key, record_hash, version_ref
+
+if TYPE_CHECKING:
+    from db.store import IngestResult, RawDoc, Store
+
+_CHUNK = 500  # values per IN (...): under SQLite's and PostgreSQL's parameter limits
+_SIMPLE_LIFECYCLES = frozenset({"planning", "call"})  # no events, no links on arrival
+
+
+@dataclass
+class _Item:
+    index: int
+    record: NoticeRecord
+    raw: RawDoc
+    data: dict[str, Any]
+    values: dict[str, Any]
+    raw_hash: str
+    proc_key: str
+
+
+def ingest_many(store: Store, items: Iterable[tuple[NoticeRecord, RawDoc]]) -> list[IngestResult]:
+    from db.store import IngestResult, notice_columns, single_summary
+
+    pairs = list(items)
+    prepared = [_prepare(i, rec, raw, notice_columns) for i, (rec, raw) in enumerate(pairs)]
+    fresh, copies = _classify(store, prepared)
+    results: list[IngestResult | None] = [None] * len(pairs)
+    if fresh or copies:
+        try:
+            with store.session.begin_nested():
+                written = _bulk_write(store, fresh, single_summary) if fresh else {}
+                for it, row in copies:
+                    written[it.index] = (row[2], row[4])
+                _bulk_sources(store, [(it, row[2]) for it, row in copies])
+        except IntegrityError:  # a concurrent writer got there first: take the careful path
+            written = {}
+        copied = {it.index for it, _ in copies}
+        for index, (notice_pk, proc_pk) in written.items():
+            results[index] = IngestResult("new_source" if index in copied else "new", notice_pk, proc_pk, [])
+    for it in prepared:
+        if results[it.index] is None:
+            results[it.index] = store._ingest(it.record, it.raw, it.data)
+    return [r for r in results if r is not None]
+
+
+def _prepare(index: int, record: NoticeRecord, raw: RawDoc, notice_columns: Any) -> _Item:
+    data = record.to_dict()
+    values = notice_columns(record, data, record_hash(data), raw.source, raw.source_id)
+    return _Item(
+        index=index,
+        record=record,
+        raw=raw,
+        data=data,
+        values=values,
+        raw_hash=hashlib.sha256(raw.content).hexdigest(),
+        proc_key=procedure_key(record, raw.source, raw.source_id),
+    )
+
+
+def _chunks(values: list[Any]) -> Iterable[list[Any]]:
+    for i in range(0, len(values), _CHUNK):
+        yield values[i : i + _CHUNK]
+
+
+def _classify(store: Store, items: list[_Item]) -> tuple[list[_Item], list[tuple[_Item, Any]]]:
+    """Split off what needs no per-item logic.
+
+    ``fresh``: a new notice opening a new procedure, no events, no links.
+    ``copies``: another source's identical copy of a stored notice that adds nothing to it.
+    """
+    conn = store.session.connection()
+    n, p, s, r = (m.__table__.c for m in (Notice, Procedure, NoticeSource, RawDocument))
+    # Anything that occurs twice in the batch depends on the other occurrence: careful path.
+    ident_count = Counter((it.values["notice_id"], it.values["version"]) for it in items)
+    proc_count = Counter(it.proc_key for it in items)
+    source_count = Counter((it.raw.source, it.raw.source_id) for it in items)
+    candidates = [
+        it
+        for it in items
+        if it.values["source_key"] is None  # eForms identity
+        and ident_count[(it.values["notice_id"], it.values["version"])] == 1
+        and source_count[(it.raw.source, it.raw.source_id)] == 1
+    ]
+    if not candidates:
+        return [], []
+    nids = sorted({it.values["notice_id"] for it in candidates})
+    stored: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(nids):
+        cols = (
+            n.notice_id,
+            n.version,
+            n.id,
+            n.record_hash,
+            n.procedure_pk,
+            n.publication_key,
+            n.publication_date,
+        )
+        for row in conn.execute(select(*cols).where(n.notice_id.in_(chunk))):
+            stored.setdefault(row[0], {})[row[1]] = row
+    pairs = sorted({(it.raw.source, it.raw.source_id) for it in candidates})
+    taken = {
+        (row[0], row[1])
+        for table in (s, r)
+        for chunk in _chunks(pairs)
+        for row in conn.execute(
+            select(table.source, table.source_id).where(tuple_(table.source, table.source_id).in_(chunk))
+        )
+    }
+    candidates = [it for it in candidates if (it.raw.source, it.raw.source_id) not in taken]
+
+    copies = []
+    for it in candidates:
+        row = stored.get(it.values["notice_id"], {}).get(it.values["version"])
+        if row is None or row[3] != it.values["record_hash"]:
+            continue
+        adds_number = row[5] is None and it.values["publication_key"] is not None
+        adds_date = row[6] is None and it.values["publication_date"] is not None
+        if not (adds_number or adds_date):
+            copies.append((it, row))
+
+    fresh = [
+        it
+        for it in candidates
+        if it.values["notice_id"] not in stored
+        and it.values["lifecycle"] in _SIMPLE_LIFECYCLES
+        and it.values["changed_notice_ref"] is None
+        and proc_count[it.proc_key] == 1
+    ]
+    keys = sorted({it.proc_key for it in fresh})
+    known_procs = {
+        row[0]
+        for chunk in _chunks(keys)
+        for row in conn.execute(select(p.procedure_key).where(p.procedure_key.in_(chunk)))
+    }
+    refs = sorted({k for it in fresh for k in _ref_keys(it)})
+    waiting = {
+        row[0]
+        for chunk in _chunks(refs)
+        for row in conn.execute(select(n.changed_notice_ref).where(n.changed_notice_ref.in_(chunk)))
+    }
+    fresh = [it for it in fresh if it.proc_key not in known_procs and not (set(_ref_keys(it)) & waiting)]
+    return fresh, copies
+
+
+def _ref_keys(it: _Item) -> list[str]:
+    keys = [version_ref(it.values["notice_id"], it.values["version"])]
+    pub = publication_key(it.record.publication_number)
+    return [*keys, pub] if pub else keys
+
+
+def _insert(store: Store, model: Any) -> Any:
+    table = model.__table__
+    dialect = store.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def _raw_rows(items: list[_Item]) -> list[dict[str, Any]]:
+    return [
+        {
+            "source": it.raw.source,
+            "source_id": it.raw.source_id,
+            "url": it.raw.url,
+            "fetched_at": it.raw.fetched_at,
+            "content_hash": it.raw_hash,
+            "content": zlib.compress(it.raw.content, 6),
+            "size": len(it.raw.content),
+            "media_type": it.raw.media_type,
+            "parse_error": None,
+        }
+        for it in items
+    ]
+
+
+def _write_raw(store: Store, items: list[_Item]) -> list[int]:
+    """One multi-row INSERT of the raw documents; their ids in item order."""
+    raw_t = RawDocument.__table__
+    # Ids come back matched by each row's unique key, not by position: asking SQLAlchemy to keep
+    # parameter order makes it fall back to one INSERT per row on SQLite.
+    returned = store.session.connection().execute(
+        _insert(store, RawDocument).returning(raw_t.c.id, raw_t.c.source, raw_t.c.source_id), _raw_rows(items)
+    )
+    by_key = {(row[1], row[2]): row[0] for row in returned}
+    return [by_key[(it.raw.source, it.raw.source_id)] for it in items]
+
+
+def _bulk_sources(store: Store, items: list[tuple[_Item, int]]) -> None:
+    """Raw documents and source rows for copies of notices already stored (``new_source``)."""
+    if not items:
+        return
+    raw_ids = _write_raw(store, [it for it, _ in items])
+    now = store.clock()
+    store.session.connection().execute(
+        _insert(store, NoticeSource),
+        [
+            {
+                "notice_pk": notice_pk,
+                "source": it.raw.source,
+                "source_id": it.raw.source_id,
+                "url": it.raw.url,
+                "first_seen_at": now,
+                "raw_document_pk": raw_pk,
+            }
+            for (it, notice_pk), raw_pk in zip(items, raw_ids, strict=True)
+        ],
+    )
+
+
+def _bulk_write(store: Store, items: list[_Item], single_summary: Any) -> dict[int, tuple[int, int]]:
+    """Multi-row INSERTs for the simple items; returns ``index → (notice pk, procedure pk)``."""
+    conn = store.session.connection()
+    now = store.clock()
+    raw_ids = _write_raw(store, items)
+    proc_t, notice_t = Procedure.__table__, Notice.__table__
+    proc_rows = []
+    for it in items:
+        summary = single_summary(0, it.values, now)
+        summary.pop("latest_notice_pk")
+        proc_rows.append({"procedure_key": it.proc_key, **summary, "created_at": now, "updated_at": now})
+    returned = conn.execute(
+        _insert(store, Procedure).returning(proc_t.c.id, proc_t.c.procedure_key), proc_rows
+    )
+    proc_by_key = {row[1]: row[0] for row in returned}
+    proc_ids = [proc_by_key[it.proc_key] for it in items]
+    notice_rows = [
+        {
+            **it.values,
+            "procedure_pk": proc_pk,
+            "changes_notice_pk": None,
+            "superseded_by_pk": None,
+            "raw_document_pk": raw_pk,
+            "content_hash": it.raw_hash,
+            "first_seen_at": now,
+            "updated_at": now,
+        }
+        for it, raw_pk, proc_pk in zip(items, raw_ids, proc_ids, strict=True)
+    ]
+    returned = conn.execute(
+        _insert(store, Notice).returning(notice_t.c.id, notice_t.c.notice_id), notice_rows
+    )
+    notice_by_key = {row[1]: row[0] for row in returned}
+    notice_ids = [notice_by_key[it.values["notice_id"]] for it in items]
+    conn.execute(
+        _insert(store, NoticeSource),
+        [
+            {
+                "notice_pk": notice_pk,
+                "source": it.raw.source,
+                "source_id": it.raw.source_id,
+                "url": it.raw.url,
+                "first_seen_at": now,
+                "raw_document_pk": raw_pk,
+            }
+            for it, notice_pk, raw_pk in zip(items, notice_ids, raw_ids, strict=True)
+        ],
+    )
+    conn.execute(
+        update(proc_t).where(proc_t.c.id == bindparam("b_pk")).values(latest_notice_pk=bindparam("b_latest")),
+        [
+            {"b_pk": proc_pk, "b_latest": notice_pk}
+            for proc_pk, notice_pk in zip(proc_ids, notice_ids, strict=True)
+        ],
+    )
+    return {
+        it.index: (notice_pk, proc_pk)
+        for it, notice_pk, proc_pk in zip(items, notice_ids, proc_ids, strict=True)
+    }
