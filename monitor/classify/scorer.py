@@ -21,6 +21,7 @@ from typing import Any, Literal
 from db.record import NoticeRecord
 from monitor.classify.rules import Rules, StructuredRule
 from monitor.textmatch import Hit
+from monitor.textmatch.matcher import required_literal
 from monitor.textmatch.tokens import snippet
 
 Label = Literal["innovative", "possible", "none"]
@@ -239,7 +240,10 @@ def classify(record: NoticeRecord, rules: Rules) -> Classification:
 def _structured_veto(vetoes: Any, fields: list[tuple[str, str, str, str]]) -> tuple[str, str, str] | None:
     """(field, snippet, matched) of the first veto regex found in any text, e.g. a survey under CPV 732."""
     for rx in vetoes:
+        literal = required_literal(rx.pattern)
         for name, _, _, text in fields:
+            if literal is not None and literal not in text.lower():
+                continue
             m = rx.search(text)
             if m:
                 return name, snippet(text, m.start(), m.end()), m.group()

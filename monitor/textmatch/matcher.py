@@ -23,6 +23,7 @@ as is a hit whose clause matches one of the term's veto regexes.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import re._constants as re_constants
 import re._parser as re_parser
@@ -146,6 +147,7 @@ class KeywordMatcher:
             lang: tuple(lower_same_length(h) for h in hs) for lang, hs in (compound_heads or {}).items()
         }
         self._vetoes = [tuple(re.compile(v, re.IGNORECASE) for v in t.vetoes) for t in self.terms]
+        self._veto_literals = [tuple(required_literal(v) for v in t.vetoes) for t in self.terms]
         self._lang: dict[str, _Compiled] = {}
         for i, term in enumerate(self.terms):
             self._index(i, term)
@@ -384,6 +386,8 @@ class KeywordMatcher:
         if not vetoes:
             return None
         text = toks.text
+        if all(lit is not None and lit not in text for lit in self._veto_literals[term_i]):
+            return None  # no veto can match anywhere in this text
         start = toks.starts[a]
         begin = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
         after = _SENTENCE_END.search(text, start)
@@ -424,6 +428,7 @@ def _blank(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
+@functools.cache
 def required_literal(pattern: str) -> str | None:
     """The longest run of plain letters every match of ``pattern`` must contain (lower-cased), if any.
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 # A token: word characters and '&' (t&k, r&d), hyphen-joined parts (t&k-palvelu, co-design),
 # and a trailing hyphen kept when a compound is split before "ja"/"och"/"and": "tutkimus- ja".
-TOKEN_RE = re.compile(r"[^\W_][\w&]*(?:[-'’][^\W_][\w&]*)*(?:-(?=\s))?")
+TOKEN_RE = re.compile(r"\w[\w&]*(?:[-'’]\w[\w&]*)*(?:-(?=\s))?")
 # Clause boundaries. The comma counts too: "uusi ratkaisu, jota ei vielä ole" must not negate.
 CLAUSE_RE = re.compile(r"[.;:!?,()\n\u2022]+")
 
