@@ -214,11 +214,25 @@ class Rules:
     weights: dict[str, float]
     structured_vetoes: dict[str, list[re.Pattern[str]]]
     path: Path | None = None
+    matcher_version: str = ""
+    """Hash of what decides text hits (words, exclusions, vetoes, negation, matching settings) but not
+    weights or thresholds: equal versions find the same hits, so ``scorer.rescore`` may reuse them."""
 
     @classmethod
     def from_config(cls, config: RulesConfig, path: Path | None = None) -> Rules:
-        canonical = json.dumps(config.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-        version = hashlib.sha256(canonical.encode()).hexdigest()[:12]
+        dump = config.model_dump(mode="json")
+        version = _hash(dump)
+        matcher_version = _hash(
+            {
+                "keywords": [
+                    {k: kw[k] for k in ("id", "negation", "fi", "sv", "en")} for kw in dump["keywords"]
+                ],
+                "spans": dump["exclusions"]["spans"],
+                "vetoes": dump["exclusions"]["vetoes"],
+                "negation_cues": dump["negation_cues"],
+                "matching": dump["matching"],
+            }
+        )
         vetoes = config.exclusions.vetoes
         terms = []
         for rule in config.keywords:
@@ -256,7 +270,12 @@ class Rules:
         }
         for sid, rxs in config.exclusions.notice_vetoes.items():
             structured_vetoes.setdefault(sid, []).extend(re.compile(rx, re.IGNORECASE) for rx in rxs)
-        return cls(config, version, matcher, weights, structured_vetoes, path)
+        return cls(config, version, matcher, weights, structured_vetoes, path, matcher_version)
+
+
+def _hash(data: Any) -> str:
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
 DEFAULT_RULES_PATH = Path(__file__).resolve().parents[2] / "config" / "innovation.yaml"

@@ -71,6 +71,12 @@ class Classification:
     reasons: list[Reason] = field(default_factory=list)
     not_counted: list[NotCounted] = field(default_factory=list)
     excluded: list[ExcludedSpan] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
+    """Every accepted text hit, before scoring: stored so a weights-only rules change can re-score
+    without matching text again (:func:`rescore`)."""
+    matcher_version: str = ""
+    matcher_dropped: int = 0
+    """How many of ``not_counted`` (the first ones) the matcher dropped (negation, veto)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +88,9 @@ class Classification:
             "reasons": [asdict(r) for r in self.reasons],
             "not_counted": [asdict(r) for r in self.not_counted],
             "excluded": [asdict(r) for r in self.excluded],
+            "hits": [h.to_dict() for h in self.hits],
+            "matcher_version": self.matcher_version,
+            "matcher_dropped": self.matcher_dropped,
         }
 
     @classmethod
@@ -95,6 +104,9 @@ class Classification:
             reasons=[Reason(**r) for r in data.get("reasons", [])],
             not_counted=[NotCounted(**r) for r in data.get("not_counted", [])],
             excluded=[ExcludedSpan(**r) for r in data.get("excluded", [])],
+            hits=[Hit(**h) for h in data.get("hits", [])],
+            matcher_version=data.get("matcher_version", ""),
+            matcher_dropped=int(data.get("matcher_dropped", 0)),
         )
 
 
@@ -162,10 +174,46 @@ def _structured_hit(record: NoticeRecord, rule: StructuredRule) -> tuple[str, st
 
 def classify(record: NoticeRecord, rules: Rules) -> Classification:
     """Score one notice with ``rules``. Pure: no I/O, safe to call from many processes."""
-    reasons: list[Reason] = []
-    not_counted: list[NotCounted] = []
-
     fields = list(text_fields(record))
+    matches = rules.matcher.match((name, lang, text) for name, _, lang, text in fields)
+    dropped = [
+        NotCounted(d.hit.term_id, d.hit.field, d.hit.matched, d.hit.snippet, d.why, d.hit.lang)
+        for d in matches.dropped
+    ]
+    excluded = [ExcludedSpan(e.rule, e.field, e.text, e.lang) for e in matches.excluded]
+    return _score(record, rules, fields, matches.hits, dropped, excluded)
+
+
+def rescore(record: NoticeRecord, stored: dict[str, Any], rules: Rules) -> Classification | None:
+    """Score again from a stored result's text hits, skipping text matching (most of the cost).
+
+    Exact when the stored result came from a matcher with the same words, exclusions, vetoes and
+    negation (``Rules.matcher_version``): then only weights, thresholds, multipliers or structured
+    rules can differ, and those are re-applied here. None when it does not apply.
+    """
+    if (
+        not rules.matcher_version
+        or stored.get("matcher_version") != rules.matcher_version
+        or "hits" not in stored
+    ):
+        return None
+    hits = [Hit(**h) for h in stored["hits"]]
+    k = int(stored.get("matcher_dropped", 0))
+    dropped = [NotCounted(**n) for n in stored.get("not_counted", [])[:k]]
+    excluded = [ExcludedSpan(**e) for e in stored.get("excluded", [])]
+    return _score(record, rules, list(text_fields(record)), hits, dropped, excluded)
+
+
+def _score(
+    record: NoticeRecord,
+    rules: Rules,
+    fields: list[tuple[str, str, str, str]],
+    matched: list[Hit],
+    dropped: list[NotCounted],
+    excluded: list[ExcludedSpan],
+) -> Classification:
+    reasons: list[Reason] = []
+    not_counted: list[NotCounted] = list(dropped)  # the matcher's drops first (see ``matcher_dropped``)
     structured_score = 0.0
     for rule in rules.config.structured:
         found = _structured_hit(record, rule)
@@ -182,11 +230,6 @@ def classify(record: NoticeRecord, rules: Rules) -> Classification:
         structured_score += rule.weight
 
     multiplier_of = {name: rules.config.field_multipliers.get(key, 1.0) for name, key, _, _ in fields}
-    matches = rules.matcher.match((name, lang, text) for name, _, lang, text in fields)
-    for d in matches.dropped:
-        not_counted.append(
-            NotCounted(d.hit.term_id, d.hit.field, d.hit.matched, d.hit.snippet, d.why, d.hit.lang)
-        )
 
     def weight(hit: Hit) -> float:
         return rules.weights[hit.term_id] * hit.factor * multiplier_of[hit.field]
@@ -194,7 +237,7 @@ def classify(record: NoticeRecord, rules: Rules) -> Classification:
     fired = {r.signal_id for r in reasons}
     same_fact = {k.id: [s for s in k.same_fact_as if s in fired] for k in rules.config.keywords}
     hits = []
-    for hit in matches.hits:
+    for hit in matched:
         if same_fact.get(hit.term_id):
             why = f"same fact as structured signal {same_fact[hit.term_id][0]}, counted there"
             not_counted.append(NotCounted(hit.term_id, hit.field, hit.matched, hit.snippet, why, hit.lang))
@@ -224,7 +267,6 @@ def classify(record: NoticeRecord, rules: Rules) -> Classification:
         text_score += w
     text_score = min(text_score, rules.config.thresholds.max_text_score)
     score = round(structured_score + text_score, 3)
-    excluded = [ExcludedSpan(e.rule, e.field, e.text, e.lang) for e in matches.excluded]
     return Classification(
         label=label_for(score, rules),
         score=score,
@@ -234,6 +276,9 @@ def classify(record: NoticeRecord, rules: Rules) -> Classification:
         reasons=sorted(reasons, key=lambda r: -r.weight),
         not_counted=not_counted,
         excluded=excluded,
+        hits=list(matched),
+        matcher_version=rules.matcher_version,
+        matcher_dropped=len(dropped),
     )
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, create_engine, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, create_engine, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.base import utcnow
@@ -30,7 +30,7 @@ from db.models.classification import ClassificationChange, NoticeClassification
 from db.models.notices import Notice, Procedure
 from db.record import NoticeRecord
 from monitor.classify.rules import Rules
-from monitor.classify.scorer import LABEL_RANK, Classification, classify
+from monitor.classify.scorer import LABEL_RANK, Classification, classify, rescore
 
 RECLASSIFY_STATES = ("open", "planned")
 BATCH = 500  # notices per query and flush: bounded memory, few round trips
@@ -284,6 +284,10 @@ def _preview_range(
     candidate: Rules = _WORK["candidate"]
     current: Rules = _WORK["current"]
     since: date | None = _WORK["since"]
+    # Same words, exclusions and negation in both: the stored hits can be re-scored without matching
+    # text again (scorer.rescore), which is most of the cost. Only then is the stored result read.
+    reuse = bool(candidate.matcher_version) and candidate.matcher_version == current.matcher_version
+    stored_result = NoticeClassification.result if reuse else literal(None)
     query = (
         select(
             Notice.id,
@@ -293,6 +297,7 @@ def _preview_range(
             NoticeClassification.label,
             NoticeClassification.score,
             NoticeClassification.rules_version,
+            stored_result,
         )
         .outerjoin(NoticeClassification, NoticeClassification.notice_pk == Notice.id)
         .where(Notice.id.between(*bounds))
@@ -304,14 +309,14 @@ def _preview_range(
     changes: list[PreviewChange] = []
     before: dict[str, int] = {}
     after: dict[str, int] = {}
-    for notice_pk, number, title, data, label, score, version in rows:
+    for notice_pk, number, title, data, label, score, version, result in rows:
         record = NoticeRecord.from_dict(data)
         if version == current.version and label is not None:
             old_label, old_score = label, score
         else:
             old = classify(record, current)
             old_label, old_score = old.label, old.score
-        new = classify(record, candidate)
+        new = (rescore(record, result, candidate) if result else None) or classify(record, candidate)
         before[old_label] = before.get(old_label, 0) + 1
         after[new.label] = after.get(new.label, 0) + 1
         if new.label != old_label:

@@ -142,3 +142,27 @@ def test_text_score_is_capped(rules: Rules) -> None:
     }
     result = classify(record({"eng": "x"}, text), rules)
     assert result.text_score == rules.config.thresholds.max_text_score
+
+
+def test_rescore_from_stored_hits_equals_a_full_classification(rules: Rules) -> None:
+    from monitor.classify.evaluate import load_labels
+    from monitor.classify.scorer import rescore
+    from tests.classify.conftest import LABELS_FILE
+
+    cfg = rules.config
+    keywords = [k.model_copy(update={"weight": k.weight * 1.7}) if k.weight < 3 else k for k in cfg.keywords]
+    thresholds = cfg.thresholds.model_copy(update={"possible": 2.0})
+    reweighted = Rules.from_config(cfg.model_copy(update={"keywords": keywords, "thresholds": thresholds}))
+    assert reweighted.matcher_version == rules.matcher_version and reweighted.version != rules.version
+    changed = 0
+    for item in load_labels(LABELS_FILE):
+        rec = item.to_record()
+        stored = classify(rec, rules).to_dict()
+        again = rescore(rec, stored, reweighted)
+        assert again is not None
+        assert again.to_dict() == classify(rec, reweighted).to_dict(), item.id
+        changed += again.label != stored["label"]
+    assert changed > 0  # the re-weighting really changed labels, so the comparison means something
+    other_words = cfg.keywords[0].model_copy(update={"en": None})
+    edited = Rules.from_config(cfg.model_copy(update={"keywords": [other_words, *cfg.keywords[1:]]}))
+    assert rescore(rec, stored, edited) is None

@@ -149,3 +149,20 @@ def test_since_date() -> None:
     assert since_date("all", today) is None
     with pytest.raises(ValueError, match="not a period"):
         since_date("ninety", today)
+
+
+def test_preview_with_changed_words_classifies_from_the_text(
+    db_url: str, stored: dict[str, tuple[int, int]], rules: Rules
+) -> None:
+    with session_scope(db_url) as session:
+        classify_pending(session, rules)
+    cfg = rules.config
+    keywords = [
+        k.model_copy(update={"fi": None}) if k.id == "innovation_partnership" else k for k in cfg.keywords
+    ]
+    candidate = Rules.from_config(cfg.model_copy(update={"keywords": keywords}))
+    assert candidate.matcher_version != rules.matcher_version
+    report = preview(db_url, candidate, rules, workers=1)
+    assert [(c.publication_number, c.old_label, c.new_label) for c in report.changes] == [
+        ("00000001-2026", "innovative", "none")
+    ]
