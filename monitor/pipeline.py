@@ -60,7 +60,11 @@ def process(settings: Settings, config: AppConfig, now: datetime) -> dict[str, A
         changes = classify_pending(session, config.rules_compiled)
     with session_scope(settings.db_url) as session:
         queued = enqueue_pending(session, now)
-    return {"label_changes": len(changes), **_asdict(queued)}
+    from monitor.reports.facts import refresh_report_procedures
+
+    with session_scope(settings.db_url) as session:  # keeps the branch report's rows current
+        report_rows = refresh_report_procedures(session, config.branches).derived
+    return {"label_changes": len(changes), **_asdict(queued), "report_rows": report_rows}
 
 
 def digests(settings: Settings, now: datetime) -> dict[str, Any]:

@@ -75,14 +75,15 @@ def refresh_report_procedures(
     *,
     procedure_pks: Iterable[int] | None = None,
     full: bool = False,
-    now: datetime | None = None,
 ) -> RefreshStats:
     """Bring ``report_procedures`` up to date; returns how many rows were (re)derived.
 
     ``procedure_pks`` forces those procedures (the processing step passes the ones whose labels
     just changed); ``full`` re-derives every row. Either way stale rows are found and redone.
     """
-    now = now or utcnow()
+    # Wall-clock time, never a caller's simulated "now": it is compared with the classifier's
+    # change times to find rows a later label change made stale.
+    now = utcnow()
     version = branches_version(branches)
     todo: set[int] = set(procedure_pks or ())
     if full:

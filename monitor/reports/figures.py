@@ -259,7 +259,7 @@ def build_report(
     ``refresh`` first brings the derived rows up to date (cheap when they are: one query).
     """
     if refresh:
-        refresh_report_procedures(session, branches, now=now)
+        refresh_report_procedures(session, branches)
     names = area_names(branches)
     areas: dict[str, AreaFigures] = {
         key: AreaFigures(key, kind, n, goal_percent) for key, (kind, n) in names.items()
