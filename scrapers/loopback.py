@@ -138,12 +138,24 @@ def weekdays(start: date, end: date) -> list[date]:
     ]
 
 
+OTHER_COUNTRIES = ("DEU", "FRA", "POL", "ITA", "ESP", "SWE", "EST", "NLD", "CZE", "ROU")
+
+
 def make_corpus(
-    n: int, seed: int = 0, *, start: date | None = None, end: date | None = None
+    n: int,
+    seed: int = 0,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    finnish_share: float | None = None,
 ) -> list[CorpusNotice]:
     """``n`` generated notices published on the weekdays of ``start``..``end`` (default: the 5
     days up to today), in generation order (changes after what they change), with unique
-    publication numbers."""
+    publication numbers.
+
+    ``finnish_share``: re-draw the buyers' countries so about this share is Finnish (a real TED
+    day is ~2 % Finnish; the builder's own mix is mostly Finnish, for the classifier's sake).
+    """
     end = end or datetime.now(UTC).date()
     start = start or end - timedelta(days=4)
     days = weekdays(start, end) or [end]
@@ -157,6 +169,14 @@ def make_corpus(
         while pubno in used:
             pubno = f"{rng.randrange(1, 999999):08d}-{day.year}"
         used.add(pubno)
+        if finnish_share is not None:
+            country = "FIN" if rng.random() < finnish_share else rng.choice(OTHER_COUNTRIES)
+            spec = dataclasses.replace(
+                spec,
+                buyers=[dataclasses.replace(b, country=country) for b in spec.buyers],
+                place_country=country,
+                lots=[dataclasses.replace(lot, place_country=country) for lot in spec.lots],
+            )
         out.append(
             CorpusNotice.from_spec(dataclasses.replace(spec, publication_number=pubno, publication_date=day))
         )

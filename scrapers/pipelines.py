@@ -10,7 +10,9 @@ database error on one notice rolls back and replays its batch so only that one i
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Self
 
@@ -55,6 +57,30 @@ def merge_signals(record: NoticeRecord, extra: Signals, per_lot: dict[str, Signa
     for add in per_lot.values():
         signals = _union(signals, add)
     return dataclasses.replace(record, signals=signals, lots=lots)
+
+
+def mentions_any_country(content: bytes, countries: frozenset[str]) -> bool:
+    """Whether the document writes any of these codes as a ``cbc:IdentificationCode``.
+
+    A necessary condition for a buyer from there (eForms writes ``<cbc:IdentificationCode
+    listName="country">FIN</cbc:IdentificationCode>``), checked on the bytes before parsing:
+    a TED day is ~2 % Finnish, and this skips parsing the other 98 %. The exact filter on the
+    parsed buyers still decides.
+
+    >>> mentions_any_country(b'<cbc:IdentificationCode listName="country">FIN</c', frozenset({"FIN"}))
+    True
+    >>> mentions_any_country(b"<NoticeLanguageCode>FIN</c><IdentificationCode>DEU<", frozenset({"FIN"}))
+    False
+    """
+    pattern = _country_pattern(countries)
+    return pattern.search(content) is not None
+
+
+@functools.cache
+def _country_pattern(countries: frozenset[str]) -> re.Pattern[bytes]:
+    alternatives = b"|".join(re.escape(c.encode("ascii")) for c in sorted(countries))
+    # The element, not just ">FIN<": FIN is also the Finnish *language* code (NoticeLanguageCode).
+    return re.compile(rb"IdentificationCode[^>]*>\s*(?:" + alternatives + rb")\s*<")
 
 
 def _union(base: Signals, add: Signals | None) -> Signals:
@@ -119,6 +145,10 @@ class StorePipeline:
             fetched_at=item.fetched_at,
             media_type=item.media_type,
         )
+        if item.countries is not None and not mentions_any_country(item.content, item.countries):
+            stats.inc_value("tenderwatch/filtered")  # no buyer can be from there: not worth parsing
+            stats.inc_value("tenderwatch/filtered_unparsed")
+            return item
         try:
             record = parse_notice(item.content, source_name=f"{item.source}:{item.source_id}")
         except NoticeParseError as err:
