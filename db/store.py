@@ -455,8 +455,7 @@ class Store:
     ) -> IngestResult:
         """The same content again: a re-send (``duplicate``) or another source (``new_source``)."""
         raw_pk = self._store_raw(raw, raw_hash)
-        carried = query(self.session, "source_notice", source=raw.source, sid=raw.source_id).first()
-        if carried is not None or not self._add_source(existing.pk, raw, raw_pk, now):
+        if not self._add_source(existing.pk, raw, raw_pk, now):  # this source carried it already
             return IngestResult("duplicate", existing.pk, existing.procedure_pk, [])
         events = self._enrich(existing, record, now)
         return IngestResult("new_source", existing.pk, existing.procedure_pk, events)

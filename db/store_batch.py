@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import bindparam, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -52,18 +52,19 @@ def ingest_many(store: Store, items: Iterable[tuple[NoticeRecord, RawDoc]]) -> l
 
     pairs = list(items)
     prepared = [_prepare(i, rec, raw, notice_columns) for i, (rec, raw) in enumerate(pairs)]
-    fresh, copies = _classify(store, prepared)
+    fresh, copies, enriching = _classify(store, prepared)
     results: list[IngestResult | None] = [None] * len(pairs)
-    if fresh or copies:
+    if fresh or copies or enriching:
         try:
             with store.session.begin_nested():
                 written = _bulk_write(store, fresh, single_summary) if fresh else {}
-                for it, row in copies:
+                for it, row in copies + enriching:
                     written[it.index] = (row[2], row[4])
-                _bulk_sources(store, [(it, row[2]) for it, row in copies])
+                _bulk_sources(store, [(it, row[2]) for it, row in copies + enriching])
+                _bulk_enrich(store, enriching, single_summary)
         except IntegrityError:  # a concurrent writer got there first: take the careful path
             written = {}
-        copied = {it.index for it, _ in copies}
+        copied = {it.index for it, _ in copies + enriching}
         for index, (notice_pk, proc_pk) in written.items():
             results[index] = IngestResult("new_source" if index in copied else "new", notice_pk, proc_pk, [])
     for it in prepared:
@@ -91,11 +92,14 @@ def _chunks(values: list[Any]) -> Iterable[list[Any]]:
         yield values[i : i + _CHUNK]
 
 
-def _classify(store: Store, items: list[_Item]) -> tuple[list[_Item], list[tuple[_Item, Any]]]:
+def _classify(
+    store: Store, items: list[_Item]
+) -> tuple[list[_Item], list[tuple[_Item, Any]], list[tuple[_Item, Any]]]:
     """Split off what needs no per-item logic.
 
     ``fresh``: a new notice opening a new procedure, no events, no links.
     ``copies``: another source's identical copy of a stored notice that adds nothing to it.
+    ``enriching``: such a copy that adds TED's publication number or date (see ``_plain_enrichments``).
     """
     conn = store.session.connection()
     n, p, s, r = (m.__table__.c for m in (Notice, Procedure, NoticeSource, RawDocument))
@@ -111,7 +115,7 @@ def _classify(store: Store, items: list[_Item]) -> tuple[list[_Item], list[tuple
         and source_count[(it.raw.source, it.raw.source_id)] == 1
     ]
     if not candidates:
-        return [], []
+        return [], [], []
     nids = sorted({it.values["notice_id"] for it in candidates})
     stored: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(nids):
@@ -137,7 +141,7 @@ def _classify(store: Store, items: list[_Item]) -> tuple[list[_Item], list[tuple
     }
     candidates = [it for it in candidates if (it.raw.source, it.raw.source_id) not in taken]
 
-    copies = []
+    copies, enriching = [], []
     for it in candidates:
         row = stored.get(it.values["notice_id"], {}).get(it.values["version"])
         if row is None or row[3] != it.values["record_hash"]:
@@ -146,6 +150,9 @@ def _classify(store: Store, items: list[_Item]) -> tuple[list[_Item], list[tuple
         adds_date = row[6] is None and it.values["publication_date"] is not None
         if not (adds_number or adds_date):
             copies.append((it, row))
+        elif proc_count[it.proc_key] == 1:
+            enriching.append((it, row))
+    enriching = _plain_enrichments(conn, enriching)
 
     fresh = [
         it
@@ -168,7 +175,75 @@ def _classify(store: Store, items: list[_Item]) -> tuple[list[_Item], list[tuple
         for row in conn.execute(select(n.changed_notice_ref).where(n.changed_notice_ref.in_(chunk)))
     }
     fresh = [it for it in fresh if it.proc_key not in known_procs and not (set(_ref_keys(it)) & waiting)]
-    return fresh, copies
+    return fresh, copies, enriching
+
+
+def _plain_enrichments(conn: Any, items: list[tuple[_Item, Any]]) -> list[tuple[_Item, Any]]:
+    """Copies that only add TED's publication number/date to a notice alone in its procedure,
+    with no stored change notice waiting for that number: their procedure summary is known."""
+    if not items:
+        return []
+    n = Notice.__table__.c
+    procs = sorted({row[4] for _, row in items})
+    alone = {
+        row[0]
+        for chunk in _chunks(procs)
+        for row in conn.execute(
+            select(n.procedure_pk)
+            .where(n.procedure_pk.in_(chunk))
+            .group_by(n.procedure_pk)
+            .having(func.count() == 1)
+        )
+    }
+    keys = sorted({it.values["publication_key"] for it, _ in items if it.values["publication_key"]})
+    waiting = {
+        row[0]
+        for chunk in _chunks(keys)
+        for row in conn.execute(select(n.changed_notice_ref).where(n.changed_notice_ref.in_(chunk)))
+    }
+    return [(it, row) for it, row in items if row[4] in alone and it.values["publication_key"] not in waiting]
+
+
+def _bulk_enrich(store: Store, items: list[tuple[_Item, Any]], single_summary: Any) -> None:
+    """Fill the publication fields (as ``Store._enrich`` does) and re-summarise the procedures."""
+    if not items:
+        return
+    conn = store.session.connection()
+    now = store.clock()
+    n = Notice.__table__.c
+    pks = [row[2] for _, row in items]
+    records = {
+        row[0]: row[1]
+        for chunk in _chunks(pks)
+        for row in conn.execute(select(n.id, n.record).where(n.id.in_(chunk)))
+    }
+    notice_updates, proc_updates = [], []
+    for it, row in items:
+        merged = dict(records[row[2]])
+        values = dict(it.values)
+        if row[5] is None and it.values["publication_key"] is not None:
+            merged["publication_number"] = it.record.publication_number
+        else:
+            values.update(publication_number=merged["publication_number"], publication_key=row[5])
+        if row[6] is None and it.record.publication_date is not None:
+            merged["publication_date"] = it.record.publication_date.isoformat()
+        else:
+            values["publication_date"] = row[6]
+        values["record"] = merged
+        notice_updates.append(
+            {
+                "b_pk": row[2],
+                "publication_number": values["publication_number"],
+                "publication_key": values["publication_key"],
+                "publication_date": values["publication_date"],
+                "record": merged,
+                "updated_at": now,
+            }
+        )
+        proc_updates.append({"b_pk": row[4], **single_summary(row[2], values, now), "updated_at": now})
+    notice_t, proc_t = Notice.__table__, Procedure.__table__
+    conn.execute(update(notice_t).where(notice_t.c.id == bindparam("b_pk")), notice_updates)
+    conn.execute(update(proc_t).where(proc_t.c.id == bindparam("b_pk")), proc_updates)
 
 
 def _ref_keys(it: _Item) -> list[str]:

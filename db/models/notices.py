@@ -127,7 +127,7 @@ class Notice(Base):
     """The publication number normalised (``711911-2023``: no leading zeros) for matching."""
     publication_date: Mapped[date | None] = mapped_column(Date, index=True)
     issue_date: Mapped[date | None] = mapped_column(Date)
-    subtype: Mapped[str | None] = mapped_column(String(8), index=True)
+    subtype: Mapped[str | None] = mapped_column(String(8))
     notice_type: Mapped[str | None] = mapped_column(String(32))
     form_type: Mapped[str | None] = mapped_column(String(32))
     lifecycle: Mapped[str] = mapped_column(String(16))
@@ -145,9 +145,11 @@ class Notice(Base):
     changed_notice_ref: Mapped[str | None] = mapped_column(String(100), index=True)  # late linking
     """BT-758 normalised (``<uuid>-<ver>`` lower case, or a publication key)."""
     procedure_pk: Mapped[int] = mapped_column(ForeignKey("procedures.id"), index=True)
-    changes_notice_pk: Mapped[int | None] = mapped_column(ForeignKey("notices.id"), index=True)
+    # No index on these two: they are read with the row, never searched by value; every index
+    # costs ingest time (the 100k benchmark spends most of its SQLite time maintaining them).
+    changes_notice_pk: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
     """The notice this one changes (BT-758), once both are stored."""
-    superseded_by_pk: Mapped[int | None] = mapped_column(ForeignKey("notices.id"), index=True)
+    superseded_by_pk: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
     raw_document_pk: Mapped[int | None] = mapped_column(ForeignKey("raw_documents.id"), index=True)
     """The document the stored record was parsed from (the first source's)."""
     content_hash: Mapped[str] = mapped_column(String(64))

@@ -107,3 +107,33 @@ def test_ingest_many_takes_the_bulk_path_for_plain_new_notices(db_url: str) -> N
     assert [r.status for r in results] == ["new"] * 20
     assert len({r.procedure_pk for r in results}) == 20
     assert len(statements) < 20, statements
+
+
+def test_ingest_many_fills_publication_numbers_in_bulk_like_one_by_one(
+    db_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HILMA's copies first (no OJ S number), TED's a batch later: the bulk enrichment path."""
+    from db import migrate
+
+    teds = [call(publication_number=f"{i:08d}-2026") for i in range(1, 9)]
+    hilmas = [dataclasses.replace(t, publication_number=None, publication_date=None) for t in teds]
+    batches = [[(h, raw(h, "hilma")) for h in hilmas], [(t, raw(t)) for t in teds]]
+    reference_url = f"sqlite:///{tmp_path}/reference.sqlite"
+    migrate.upgrade(reference_url)
+    one_by_one = _fill(reference_url, batches[0] + batches[1], batch=False)
+    maker = get_sessionmaker(db_url)
+    with maker.begin() as session:
+        store = Store(session, clock=lambda: NOW)
+        assert {r.status for r in store.ingest_many(batches[0])} == {"new"}
+        # proof that the bulk path did it: the one-by-one path is not available
+        monkeypatch.setattr(Store, "_ingest", lambda *a: pytest.fail("took the one-by-one path"))
+        second = store.ingest_many(batches[1])
+        assert {r.status for r in second} == {"new_source"}
+    with maker() as session:
+        assert (snapshot(session, keep_keys=False), links(session)) == one_by_one
+        from sqlalchemy import select
+
+        from db.models.notices import Procedure
+
+        days = set(session.scalars(select(Procedure.first_published)))
+        assert days == {teds[0].publication_date}  # the procedures learnt TED's publication date

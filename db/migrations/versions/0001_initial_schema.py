@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 06:18:26.266148
+Create Date: 2026-11-26 06:23:28.132880
 """
 from __future__ import annotations
 
@@ -180,15 +180,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_notices_buyer_country'), ['buyer_country'], unique=False)
         batch_op.create_index(batch_op.f('ix_notices_buyer_org_id'), ['buyer_org_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_notices_changed_notice_ref'), ['changed_notice_ref'], unique=False)
-        batch_op.create_index(batch_op.f('ix_notices_changes_notice_pk'), ['changes_notice_pk'], unique=False)
         batch_op.create_index(batch_op.f('ix_notices_cpv_main'), ['cpv_main'], unique=False)
         batch_op.create_index(batch_op.f('ix_notices_first_seen_at'), ['first_seen_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_notices_procedure_pk'), ['procedure_pk'], unique=False)
         batch_op.create_index(batch_op.f('ix_notices_publication_date'), ['publication_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_notices_publication_key'), ['publication_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_notices_raw_document_pk'), ['raw_document_pk'], unique=False)
-        batch_op.create_index(batch_op.f('ix_notices_subtype'), ['subtype'], unique=False)
-        batch_op.create_index(batch_op.f('ix_notices_superseded_by_pk'), ['superseded_by_pk'], unique=False)
 
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -410,15 +407,12 @@ def downgrade() -> None:
 
     op.drop_table('outbox')
     with op.batch_alter_table('notices', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_notices_superseded_by_pk'))
-        batch_op.drop_index(batch_op.f('ix_notices_subtype'))
         batch_op.drop_index(batch_op.f('ix_notices_raw_document_pk'))
         batch_op.drop_index(batch_op.f('ix_notices_publication_key'))
         batch_op.drop_index(batch_op.f('ix_notices_publication_date'))
         batch_op.drop_index(batch_op.f('ix_notices_procedure_pk'))
         batch_op.drop_index(batch_op.f('ix_notices_first_seen_at'))
         batch_op.drop_index(batch_op.f('ix_notices_cpv_main'))
-        batch_op.drop_index(batch_op.f('ix_notices_changes_notice_pk'))
         batch_op.drop_index(batch_op.f('ix_notices_changed_notice_ref'))
         batch_op.drop_index(batch_op.f('ix_notices_buyer_org_id'))
         batch_op.drop_index(batch_op.f('ix_notices_buyer_country'))
