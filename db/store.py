@@ -194,7 +194,7 @@ class Store:
         """Keep a document that failed to parse, with the error, so a better parser can retry it."""
         raw_hash = hashlib.sha256(raw.content).hexdigest()
         pk = self._store_raw(raw, raw_hash, parse_error=error)
-        self.session.execute(update(RawDocument).where(RawDocument.id == pk).values(parse_error=error))
+        update_by_pk(self.session, RawDocument, pk, {"parse_error": error})
 
     # ------------------------------------------------------------------------------ lookups
     def known_source_ids(self, source: str, source_ids: Iterable[str]) -> set[str]:
