@@ -130,11 +130,23 @@ def reparse_cmd(source: str | None, since: datetime | None) -> None:
 @click.command("status")
 @click.option("--runs", default=5, show_default=True, help="Recent crawl runs shown per source.")
 def status_cmd(runs: int) -> None:
-    """Show the recent crawl runs of each source and the sources' watermarks."""
+    """Show each source's recent runs and watermark, the service's schedule (next runs), the
+    outbox (pending, failed), the innovation rules in force and any open health problem."""
     from db.session import session_scope
+    from monitor.appconfig import ConfigError, load_config
+    from monitor.service.status import service_status
 
-    with session_scope(get_settings().db_url) as session:
+    settings = get_settings()
+    try:
+        config = load_config(settings.config_dir)
+        tz, rules_version = config.service.timezone, config.rules_compiled.version
+    except ConfigError as exc:
+        click.echo(exc.report(), err=True)
+        tz, rules_version = "Europe/Helsinki", None
+    with session_scope(settings.db_url) as session:
         click.echo(format_status(session, runs))
+        click.echo("")
+        click.echo("\n".join(service_status(session, tz=tz, rules_version=rules_version)))
 
 
 def format_status(session: Any, runs: int = 5) -> str:

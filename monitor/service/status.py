@@ -19,9 +19,11 @@ from db.models.health import HealthProblem
 
 def schedule_lines(session: Session, tz: str) -> list[str]:
     """Each persisted job and its next run, from APScheduler's job table."""
-    if not inspect(session.get_bind()).has_table("apscheduler_jobs"):
+    if not inspect(session.connection()).has_table("apscheduler_jobs"):  # same connection: one lock
         return ["schedule: the service has not run yet (`tenderwatch serve` or `make run`)"]
-    rows = session.execute(text("SELECT id, next_run_time FROM apscheduler_jobs ORDER BY next_run_time")).all()
+    rows = session.execute(
+        text("SELECT id, next_run_time FROM apscheduler_jobs ORDER BY next_run_time")
+    ).all()
     if not rows:
         return ["schedule: no jobs"]
     zone = ZoneInfo(tz)
@@ -37,7 +39,9 @@ def schedule_lines(session: Session, tz: str) -> list[str]:
 
 
 def outbox_lines(session: Session, now: datetime) -> list[str]:
-    counts = dict(session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
+    counts = dict(
+        session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all()
+    )
     oldest_failed = session.scalar(
         select(func.min(OutboxMessage.created_at)).where(OutboxMessage.state == "failed")
     )
@@ -51,7 +55,9 @@ def outbox_lines(session: Session, now: datetime) -> list[str]:
 def rules_lines(session: Session, version_in_force: str | None) -> list[str]:
     stored = dict(
         session.execute(
-            select(NoticeClassification.rules_version, func.count()).group_by(NoticeClassification.rules_version)
+            select(NoticeClassification.rules_version, func.count()).group_by(
+                NoticeClassification.rules_version
+            )
         ).all()
     )
     line = f"innovation rules in force: {version_in_force or '(config invalid)'}"
