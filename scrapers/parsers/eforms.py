@@ -321,20 +321,39 @@ class _Project:
         self.signals: dict[str, list[str]] = {}
 
 
+# Dispatch tables: one dict lookup per child instead of a chain of string comparisons, and
+# children that matter to nobody are skipped after that single lookup.
+_PROJECT_CHILD = {
+    T_NAME: 1,
+    T_DESCRIPTION: 2,
+    T_NOTE: 3,
+    T_TYPE_CODE: 4,
+    T_ADDITIONAL_TYPE: 5,
+    T_MAIN_CLASS: 6,
+    T_ADD_CLASS: 7,
+    T_LOCATION: 8,
+    T_REQUESTED_TOTAL: 9,
+}
+_LOT_TERMS_CHILD = {T_VARIANT: 1, T_FUNDING_CODE: 2, T_DOC_REF: 3, T_UBLEXTENSIONS: 4, T_AWARDING_TERMS: 5}
+_LOT_PROCESS_CHILD = {T_TENDER_DEADLINE: 1, T_PARTICIPATION_DEADLINE: 1, T_CONTRACTING_SYSTEM: 2}
+
+
 def _read_project(el: etree._Element, lang: str) -> _Project:
     p = _Project()
     for child in el:
-        tag = child.tag
-        if tag == T_NAME:
+        kind = _PROJECT_CHILD.get(child.tag)
+        if kind is None:
+            continue
+        if kind == 1:
             _add_text(p.title, child, lang)
-        elif tag == T_DESCRIPTION:
+        elif kind == 2:
             _add_text(p.description, child, lang)
-        elif tag == T_NOTE:
+        elif kind == 3:
             _add_text(p.note, child, lang)
-        elif tag == T_TYPE_CODE:
+        elif kind == 4:
             if child.get("listName") in (None, "contract-nature"):
                 p.nature = _text(child)
-        elif tag == T_ADDITIONAL_TYPE:
+        elif kind == 5:
             for code_el in child:
                 if code_el.tag != T_TYPE_CODE:
                     continue
@@ -345,20 +364,24 @@ def _read_project(el: etree._Element, lang: str) -> _Project:
                 key = ADDITIONAL_TYPE_FIELDS.get(list_name) if list_name else UNAMBIGUOUS_CODE_FIELD.get(code)
                 if key:
                     _add_signal(p.signals, key, code)
-        elif tag == T_MAIN_CLASS:
+        elif kind == 6:
             p.cpv_main = _child_text(child, T_ITEM_CODE)
-        elif tag == T_ADD_CLASS:
+        elif kind == 7:
             code = _child_text(child, T_ITEM_CODE)
             if code and code not in p.cpv_additional:
                 p.cpv_additional.append(code)
-        elif tag == T_LOCATION:
-            address = _first(child, T_ADDRESS)
-            if address is not None:
-                nuts = _child_text(address, T_SUBENTITY)
-                if nuts and nuts not in p.nuts:
-                    p.nuts.append(nuts)
-        elif tag == T_REQUESTED_TOTAL:
-            p.value = _money(_first(child, T_ESTIMATED))
+        elif kind == 8:
+            for address in child:
+                if address.tag == T_ADDRESS:
+                    nuts = _child_text(address, T_SUBENTITY)
+                    if nuts and nuts not in p.nuts:
+                        p.nuts.append(nuts)
+                    break
+        else:
+            for amount in child:
+                if amount.tag == T_ESTIMATED:
+                    p.value = _money(amount)
+                    break
     return p
 
 
@@ -366,22 +389,32 @@ def _read_lot_terms(el: etree._Element, signals: dict[str, list[str]]) -> str | 
     """Lot ``cac:TenderingTerms``: signals BT-63/60/7220/41/42/44/644; returns the BT-15 URL."""
     url = None
     for child in el:
-        tag = child.tag
-        if tag == T_VARIANT:
+        kind = _LOT_TERMS_CHILD.get(child.tag)
+        if kind is None:
+            continue
+        if kind == 1:
             _add_signal(signals, "BT-63", _text(child))
-        elif tag == T_FUNDING_CODE:
+        elif kind == 2:
             if child.get("listName") in (None, "eu-funded"):
                 _add_signal(signals, "BT-60", _text(child))
-        elif tag == T_DOC_REF:
-            if url is None and _child_text(child, T_DOC_TYPE) != "restricted-document":
-                url = _text(_path(child, T_ATTACHMENT, T_EXTERNAL_REF, T_URI))
-        elif tag == T_UBLEXTENSIONS:
+        elif kind == 3:
+            if url is None:
+                doc_type = uri = None
+                for sub in child:
+                    stag = sub.tag
+                    if stag == T_DOC_TYPE:
+                        doc_type = _text(sub)
+                    elif stag == T_ATTACHMENT:
+                        uri = _text(_path(sub, T_EXTERNAL_REF, T_URI))
+                if doc_type != "restricted-document":
+                    url = uri
+        elif kind == 4:
             ext = _eforms_extension(child)
             if ext is not None:
                 for funding in ext:
                     if funding.tag == T_FUNDING:
                         _add_signal(signals, "BT-7220", _child_text(funding, T_FUNDING_CODE))
-        elif tag == T_AWARDING_TERMS:
+        else:
             for sub in child:
                 stag = sub.tag
                 if stag == T_FOLLOWUP:
@@ -389,10 +422,12 @@ def _read_lot_terms(el: etree._Element, signals: dict[str, list[str]]) -> str | 
                 elif stag == T_BINDING:
                     _add_signal(signals, "BT-42", _text(sub))
                 elif stag == T_PRIZE:
-                    _add_signal(signals, "BT-44", _child_text(sub, T_RANK))
-                    value = _child_text(sub, T_VALUE_AMOUNT)
-                    if value:
-                        _add_signal(signals, "BT-644", value)
+                    for prize in sub:
+                        ptag = prize.tag
+                        if ptag == T_RANK:
+                            _add_signal(signals, "BT-44", _text(prize))
+                        elif ptag == T_VALUE_AMOUNT:
+                            _add_signal(signals, "BT-644", _text(prize))
     return url
 
 
@@ -400,15 +435,26 @@ def _read_lot_process(el: etree._Element, signals: dict[str, list[str]]) -> date
     """Lot ``cac:TenderingProcess``: the deadline (BT-131/BT-1311) and BT-765."""
     deadline = None
     for child in el:
-        tag = child.tag
-        if tag in (T_TENDER_DEADLINE, T_PARTICIPATION_DEADLINE):
-            found = parse_deadline(_child_text(child, T_END_DATE), _child_text(child, T_END_TIME))
+        kind = _LOT_PROCESS_CHILD.get(child.tag)
+        if kind is None:
+            continue
+        if kind == 1:
+            day = clock = None
+            for sub in child:
+                stag = sub.tag
+                if stag == T_END_DATE:
+                    day = _text(sub)
+                elif stag == T_END_TIME:
+                    clock = _text(sub)
+            found = parse_deadline(day, clock)
             if found is not None and (deadline is None or found < deadline):
                 deadline = found
-        elif tag == T_CONTRACTING_SYSTEM:
-            code_el = _first(child, T_CONTRACTING_SYSTEM_CODE)
-            if code_el is not None and code_el.get("listName") == "framework-agreement":
-                _add_signal(signals, "BT-765", _text(code_el))
+        else:
+            for code_el in child:
+                if code_el.tag == T_CONTRACTING_SYSTEM_CODE:
+                    if code_el.get("listName") == "framework-agreement":
+                        _add_signal(signals, "BT-765", _text(code_el))
+                    break
     return deadline
 
 
@@ -420,23 +466,26 @@ def _read_lot(el: etree._Element, lang: str) -> Lot | None:
     deadline = None
     for child in el:
         tag = child.tag
-        if tag == T_ID:
-            if child.get("schemeName") == "LotsGroup":
-                return None
-            lot_id = _text(child)
-        elif tag == T_PROJECT:
+        if tag == T_PROJECT:
             project = _read_project(child, lang)
         elif tag == T_TENDERING_TERMS:
             url = _read_lot_terms(child, signals)
         elif tag == T_TENDERING_PROCESS:
             deadline = _read_lot_process(child, signals)
+        elif tag == T_ID:
+            if child.get("schemeName") == "LotsGroup":
+                return None
+            lot_id = _text(child)
     if lot_id is None or lot_id.startswith("GLO-"):
         return None
     if project is None:
         project = _Project()
     for key, codes in project.signals.items():
-        for code in codes:
-            _add_signal(signals, key, code)
+        have = signals.get(key)
+        if have is None:
+            signals[key] = codes
+        else:
+            have.extend(c for c in codes if c not in have)
     return Lot(
         lot_id=lot_id,
         title=project.title,

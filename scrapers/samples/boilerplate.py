@@ -48,6 +48,41 @@ _GROUNDS: dict[str, dict[str, str]] = {
         "swe": "Anbudsgivaren har gjort sig skyldig till allvarligt fel i yrkesutövningen.",
         "eng": "The tenderer is guilty of grave professional misconduct.",
     },
+    "terr-offence": {
+        "fin": "Tarjoajalle on annettu lainvoimainen tuomio terrorismirikoksesta.",
+        "swe": "Anbudsgivaren har dömts för terroristbrott eller brott med anknytning till terrorism.",
+        "eng": "The tenderer has been convicted of terrorist offences or offences linked to terrorism.",
+    },
+    "finan-laund": {
+        "fin": "Tarjoajalle on annettu lainvoimainen tuomio rahanpesusta tai terrorismin rahoittamisesta.",
+        "swe": "Anbudsgivaren har dömts för penningtvätt eller finansiering av terrorism.",
+        "eng": "The tenderer has been convicted of money laundering or terrorist financing.",
+    },
+    "human-traffic": {
+        "fin": "Tarjoajalle on annettu lainvoimainen tuomio lapsityövoiman käytöstä tai ihmiskaupasta.",
+        "swe": "Anbudsgivaren har dömts för barnarbete eller andra former av människohandel.",
+        "eng": "The tenderer has been convicted of child labour or trafficking in human beings.",
+    },
+    "envir-law": {
+        "fin": "Tarjoaja on rikkonut ympäristölainsäädännön mukaisia velvoitteitaan.",
+        "swe": "Anbudsgivaren har åsidosatt sina skyldigheter enligt miljörätten.",
+        "eng": "The tenderer has breached its obligations in the field of environmental law.",
+    },
+    "labour-law": {
+        "fin": "Tarjoaja on rikkonut työlainsäädännön mukaisia velvoitteitaan.",
+        "swe": "Anbudsgivaren har åsidosatt sina skyldigheter enligt arbetsrätten.",
+        "eng": "The tenderer has breached its obligations in the field of labour law.",
+    },
+    "partic-confl": {
+        "fin": "Tarjoajan osallistumisesta aiheutuu eturistiriita, jota ei voida poistaa.",
+        "swe": "Anbudsgivarens deltagande medför en intressekonflikt som inte kan avhjälpas.",
+        "eng": "The tenderer's participation creates a conflict of interest that cannot be remedied.",
+    },
+    "insolvency": {
+        "fin": "Tarjoajan osalta on käynnistetty maksukyvyttömyys- tai likvidaatiomenettely.",
+        "swe": "Anbudsgivaren är föremål för insolvens- eller likvidationsförfarande.",
+        "eng": "The tenderer is the subject of insolvency or winding-up proceedings.",
+    },
     "distorsion": {
         "fin": "Tarjoaja on tehnyt muiden kanssa sopimuksia, joilla pyritään vääristämään kilpailua.",
         "swe": "Anbudsgivaren har ingått överenskommelser som syftar till att snedvrida konkurrensen.",
@@ -95,6 +130,19 @@ def _lang(lang: str) -> str:
     return lang if lang in ("fin", "swe", "eng") else "eng"
 
 
+_GROUND_CLAUSE: dict[str, str] = {
+    "fin": " Poissulkeminen koskee myös henkilöä, joka on tarjoajan hallinto-, johto- tai valvontaelimen "
+    "jäsen tai jolla on siinä edustus-, päätös- tai valvontavaltaa, ja tuomio on annettu enintään viisi "
+    "vuotta sitten tai poissulkeminen on edelleen voimassa.",
+    "swe": " Uteslutningen gäller även en person som ingår i anbudsgivarens förvaltnings-, lednings- eller "
+    "kontrollorgan eller som har befogenhet att företräda, fatta beslut om eller kontrollera den, om "
+    "domen meddelats för högst fem år sedan.",
+    "eng": " Exclusion also applies where a member of the tenderer's administrative, management or "
+    "supervisory body, or a person with powers of representation, decision or control in it, has been "
+    "so convicted by a final judgment given within the last five years.",
+}
+
+
 @lru_cache(maxsize=16)
 def procedure_terms(lang: str) -> str:
     """Procedure-level ``cac:TenderingTerms``: the exclusion grounds, described in ``lang``."""
@@ -105,7 +153,7 @@ def procedure_terms(lang: str) -> str:
             "<cac:SpecificTendererRequirement>"
             f'<cbc:TendererRequirementTypeCode listName="exclusion-ground">{code}'
             "</cbc:TendererRequirementTypeCode>"
-            f'<cbc:Description languageID="{key.upper()}">{texts[key]}</cbc:Description>'
+            f'<cbc:Description languageID="{key.upper()}">{texts[key]}{_GROUND_CLAUSE[key]}</cbc:Description>'
             "</cac:SpecificTendererRequirement>"
         )
     out.append("</cac:TendererQualificationRequest></cac:TenderingTerms>")

@@ -20,15 +20,15 @@ import bisect
 import dataclasses
 import itertools
 import random
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 from db.record import Award, Buyer, Change, Lot, Money, NoticeRecord
 from scrapers.samples import boilerplate as bp
-from scrapers.samples.texts import CHANGE_TEXTS, NOTES, TOPICS
+from scrapers.samples.texts import CHANGE_TEXTS, NOTES, SCOPE, TOPICS
 
 # ----------------------------------------------------------------------------------- codelists
 NS = {
@@ -222,7 +222,9 @@ class NoticeSpec:
 
 # ----------------------------------------------------------------------------------- writing
 def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    if "&" in text or "<" in text or ">" in text or '"' in text:  # rare: skip four copies otherwise
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return text
 
 
 def _offset(value: datetime | date) -> str:
@@ -244,6 +246,7 @@ def _amount(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+@lru_cache(maxsize=1024)
 def _domain(name: str) -> str:
     slug = "".join(
         ch for ch in name.lower().replace(" ", "-") if ch.isascii() and (ch.isalnum() or ch == "-")
@@ -252,6 +255,13 @@ def _domain(name: str) -> str:
 
 
 def _org(out: list[str], org_id: str, buyer: Buyer, full: bool = False, street: str = "Katu 1") -> None:
+    out.append(_org_xml(org_id, buyer, full, street))
+
+
+@lru_cache(maxsize=8192)
+def _org_xml(org_id: str, buyer: Buyer, full: bool, street: str) -> str:
+    """One ``efac:Organization``; cached because the same buyers recur throughout a corpus."""
+    out: list[str] = []
     out.append("<efac:Organization><efac:Company>")
     if full:
         out.append(f"<cbc:WebsiteURI>https://www.{_domain(buyer.name)}</cbc:WebsiteURI>")
@@ -284,6 +294,7 @@ def _org(out: list[str], org_id: str, buyer: Buyer, full: bool = False, street: 
     if full:
         out.append(bp.contact(buyer.name, _domain(buyer.name)))
     out.append("</efac:Company></efac:Organization>")
+    return "".join(out)
 
 
 def _place(out: list[str], nuts: list[str], country: str | None) -> None:
@@ -824,6 +835,9 @@ _CN_TO_CAN = {
 }
 
 
+_TZ = {h: timezone(timedelta(hours=h)) for h in (1, 2, 3)}
+
+
 def y_tunnus(rng: random.Random) -> str:
     """A syntactically valid Finnish business id (7 digits + mod-11 check digit)."""
     while True:
@@ -844,11 +858,30 @@ def _org_id(rng: random.Random, country: str) -> str | None:
 
 
 def _uuid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    """A version-4 UUID from ``rng`` (same bits as ``uuid.UUID(int=..., version=4)``, without
+    the object: this runs twice per generated notice)."""
+    n = rng.getrandbits(128)
+    n = (n & ~(0xC000 << 48)) | (0x8000 << 48)  # RFC 4122 variant
+    n = (n & ~(0xF000 << 64)) | (4 << 76)  # version 4
+    h = f"{n:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _pick_texts(rng: random.Random, texts: dict[str, str], langs: list[str]) -> dict[str, str]:
     return {lang: texts[lang] for lang in langs if lang in texts}
+
+
+def _describe(rng: random.Random, texts: dict[str, str], langs: list[str]) -> dict[str, str]:
+    """The topic's description followed by one or two generic scope paragraphs, as real
+    descriptions run to several paragraphs."""
+    picks = rng.sample(range(3), rng.randint(1, 2))
+    out = {}
+    for lang in langs:
+        if lang in texts:
+            scope = SCOPE.get(lang, ())
+            extra = [scope[i] for i in picks if i < len(scope)]
+            out[lang] = "\n\n".join([texts[lang], *extra])
+    return out
 
 
 def _lot_signals(
@@ -947,7 +980,7 @@ def random_spec(rng: random.Random, **overrides: Any) -> NoticeSpec:
         for i in range(n_lots):
             deadline = None
             if form == "competition" or (form == "consultation" and rng.random() < 0.5):
-                tz = timezone(timedelta(hours=rng.choice((2, 3) if main.country == "FIN" else (1, 2))))
+                tz = _TZ[rng.choice((2, 3) if main.country == "FIN" else (1, 2))]
                 deadline = datetime.combine(
                     pub_date + timedelta(days=rng.randint(20, 60)),
                     time(rng.choice((10, 12, 13, 16)), rng.choice((0, 0, 30))),
@@ -955,12 +988,12 @@ def random_spec(rng: random.Random, **overrides: Any) -> NoticeSpec:
                 )
             lot_title = _pick_texts(rng, topic.title, langs)
             if n_lots > 1:
-                lot_title = {k: f"{v} – {i + 1}" for k, v in lot_title.items()}
+                lot_title = {k: f"{v} - {i + 1}" for k, v in lot_title.items()}
             lots.append(
                 LotSpec(
                     lot_id=f"{prefix}-{start + i:04d}",
                     title=lot_title,
-                    description=_pick_texts(rng, topic.description, langs),
+                    description=_describe(rng, topic.description, langs),
                     note=_pick_texts(rng, NOTES, langs) if rng.random() < 0.3 else {},
                     cpv_main=topic.cpv,
                     cpv_additional=list(topic.extra_cpv[: rng.randint(0, len(topic.extra_cpv))]),
@@ -1016,7 +1049,7 @@ def random_spec(rng: random.Random, **overrides: Any) -> NoticeSpec:
         sdk_version=sdk,
         language=language,
         title=_pick_texts(rng, topic.title, langs),
-        description=_pick_texts(rng, topic.description, langs),
+        description=_describe(rng, topic.description, langs),
         additional_info=_pick_texts(rng, NOTES, langs) if rng.random() < 0.2 else {},
         buyers=buyers,
         procedure_type=procedure if form != "bri" else None,

@@ -211,3 +211,51 @@ CHANGE_TEXTS: dict[str, str] = {
     "est": "Pakkumuste esitamise tähtaega pikendati.",
     "deu": "Die Angebotsfrist wurde verlängert.",
 }
+
+SCOPE: dict[str, tuple[str, ...]] = {
+    "fin": (
+        "Sopimuskausi on kaksi (2) vuotta sopimuksen allekirjoittamisesta, minkä lisäksi hankintayksiköllä "
+        "on oikeus kahteen (2) yhden vuoden optiokauteen. Option käytöstä ilmoitetaan toimittajalle "
+        "kirjallisesti viimeistään kolme kuukautta ennen sopimuskauden päättymistä. Hankinnan arvioitu "
+        "kokonaisarvo sisältää optiokaudet.",
+        "Tarjoajan tulee täyttää tarjouspyynnössä ja sen liitteissä asetetut vähimmäisvaatimukset. "
+        "Tarjouksen tulee olla voimassa vähintään kolme kuukautta tarjousten jättämisen määräajasta. "
+        "Osatarjouksia ei hyväksytä. Hankintayksikkö varaa oikeuden tarkistaa tarjoajan tiedot "
+        "Tilaajavastuu-palvelusta ennen hankintapäätöksen tekemistä.",
+        "Hankintayksikkö järjestää hankinnasta markkinavuoropuhelun, jonka tarkoituksena on kartoittaa "
+        "markkinoiden ratkaisuja ja kerätä palautetta tarjouspyyntöluonnoksesta. Vuoropuheluun "
+        "osallistuminen ei ole edellytys tarjouksen jättämiselle eikä se anna osallistujalle etua.",
+    ),
+    "swe": (
+        "Avtalsperioden är två (2) år från undertecknandet med möjlighet till förlängning två (2) gånger "
+        "med ett år i taget. Den upphandlande enheten meddelar leverantören skriftligen om förlängning "
+        "senast tre månader före avtalsperiodens utgång. Det uppskattade värdet omfattar optionerna.",
+        "Anbudsgivaren ska uppfylla de krav som ställs i upphandlingsdokumenten och dess bilagor. Anbudet "
+        "ska vara giltigt minst tre månader från sista anbudsdag. Delanbud accepteras inte. Den "
+        "upphandlande enheten förbehåller sig rätten att kontrollera anbudsgivarens uppgifter.",
+        "Den upphandlande enheten genomför en marknadsdialog för att kartlägga lösningar på marknaden och "
+        "samla synpunkter på utkastet till upphandlingsdokument. Deltagande är inte ett villkor för att "
+        "lämna anbud och ger ingen fördel i upphandlingen.",
+    ),
+    "eng": (
+        "The contract period is two (2) years from signature, with an option to extend twice by one year "
+        "at a time. The buyer will notify the supplier in writing of any extension no later than three "
+        "months before the end of the contract period. The estimated value includes the options.",
+        "Tenderers must meet the minimum requirements set out in the tender documents and their annexes. "
+        "Tenders must remain valid for at least three months from the time limit for receipt of tenders. "
+        "Partial tenders are not accepted. The buyer reserves the right to verify the tenderer's details.",
+        "The buyer will hold a market dialogue to survey the solutions available on the market and to "
+        "collect feedback on the draft tender documents. Taking part is not a condition for submitting "
+        "a tender and gives no advantage in the procedure.",
+    ),
+    "est": (
+        "Lepingu kestus on kaks aastat allkirjastamisest, hankijal on õigus pikendada lepingut kaks korda "
+        "ühe aasta kaupa. Hinnanguline maksumus sisaldab optsioone.",
+    ),
+    "deu": (
+        "Die Vertragslaufzeit beträgt zwei Jahre ab Unterzeichnung mit der Option einer zweimaligen "
+        "Verlängerung um jeweils ein Jahr. Der geschätzte Auftragswert umfasst die Optionen.",
+    ),
+}
+"""Generic scope paragraphs appended to descriptions: real notice descriptions run to several
+paragraphs, and the synthetic corpus should have a realistic text volume."""
