@@ -99,8 +99,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": "Här är förvaltningsområdets siffror för innovativ upphandling för perioden {period}.",
         "en": "Here are your branch's innovation procurement figures for {period}.",
     },
-    "above_goal": {"fi": "tavoitteen yläpuolella", "sv": "över målet", "en": "above the goal"},
-    "below_goal": {"fi": "alle tavoitteen", "sv": "under målet", "en": "below the goal"},
+    "above_goal": {
+        "fi": "{pp} yli {goal:g} %:n tavoitteen",
+        "sv": "{pp} över målet {goal:g} %",
+        "en": "{pp} above the goal of {goal:g} %",
+    },
+    "below_goal": {
+        "fi": "{pp} alle {goal:g} %:n tavoitteen",
+        "sv": "{pp} under målet {goal:g} %",
+        "en": "{pp} below the goal of {goal:g} %",
+    },
     "no_calls": {"fi": "ei hankintoja", "sv": "inga upphandlingar", "en": "no calls"},
 }
 

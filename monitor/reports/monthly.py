@@ -25,7 +25,7 @@ from monitor.reports.charts import report_charts
 from monitor.reports.figures import CallRow, Report, build_report, list_calls, resolve_area
 from monitor.reports.i18n import LANGUAGES, t
 from monitor.reports.periods import Period, ReportError, first_working_day, helsinki_date, previous_month
-from monitor.reports.render import fmt_eur, fmt_pct, fmt_pp, render_html
+from monitor.reports.render import fmt_money, fmt_pct, fmt_pp, render_html
 
 log = logging.getLogger(__name__)
 
@@ -152,20 +152,20 @@ def email_payload(report: Report, area: str, lang: str, calls: list[CallRow]) ->
 
 def email_text(report: Report, area: str, lang: str, calls: list[CallRow], intro: str) -> str:
     a, total = report.area(area), report.total
-    if a.meets_goal is None:
+    if a.gap_pp is None:
         status = t(lang, "no_calls")
-    else:
-        status = t(lang, "above_goal" if a.meets_goal else "below_goal")
+    else:  # "12.0 pp below the goal of 5 %": the distance in words, never a bare negative number
+        key = "above_goal" if a.gap_pp <= 0 else "below_goal"
+        status = t(lang, key, pp=f"{abs(a.gap_pp):.1f} {t(lang, 'pp')}", goal=report.goal_percent)
     lines = [
         intro,
         "",
         f"{a.name(lang)} — {t(lang, 'period')} {report.period.label}",
         f"  {t(lang, 'calls')}: {a.calls}   {t(lang, 'innovative')}: {a.innovative}   "
         f"{t(lang, 'possible')}: {a.possible}",
-        f"  {t(lang, 'innovative_share')}: {fmt_pct(a.innovative_share)} ({status}; "
-        f"{t(lang, 'goal')} {report.goal_percent:g} %, {t(lang, 'gap')} {fmt_pp(a.gap_pp, lang)})",
+        f"  {t(lang, 'innovative_share')}: {fmt_pct(a.innovative_share)} ({status})",
         f"  {t(lang, 'change')} ({t(lang, 'previous')} {report.previous.label}): {fmt_pp(a.change_pp, lang)}",
-        f"  {t(lang, 'value')}: {fmt_eur(a.value_eur if a.value_known else None)}, "
+        f"  {t(lang, 'value')}: {fmt_money(a.value_eur if a.value_known else None, 'EUR')}, "
         f"{t(lang, 'value_share')} {fmt_pct(a.innovative_value_share)}, "
         f"{t(lang, 'value_missing')}: {a.value_missing}",
         f"  {total.name(lang)}: {fmt_pct(total.innovative_share)} ({total.innovative}/{total.calls})",

@@ -119,9 +119,15 @@ def fmt_pp(value: float | None, lang: str) -> str:
 
 
 def fmt_eur(value: float | None) -> str:
+    return fmt_money(value, "EUR")
+
+
+def fmt_money(value: float | None, currency: str | None) -> str:
+    """``1 234 567 €`` (no-break spaces between thousands: a figure never wraps)."""
     if value is None:
         return "–"
-    return f"{value:,.0f} €".replace(",", "\u00a0")
+    unit = "€" if (currency or "EUR") == "EUR" else currency
+    return f"{value:,.0f} {unit}".replace(",", "\u00a0")
 
 
 def _ctx(report: Report, lang: str) -> dict[str, Any]:
@@ -220,6 +226,7 @@ def render_html(
         pct=fmt_pct,
         pp=lambda v: fmt_pp(v, lang),
         eur=fmt_eur,
+        money=fmt_money,
         ctx=_ctx(report, lang),
         texts=TEXTS,
     )
