@@ -12,7 +12,8 @@ import os
 import smtplib
 import ssl
 import tempfile
-from email.message import EmailMessage
+from email.message import Message
+from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import Protocol
 
@@ -29,7 +30,7 @@ class MessageRejected(Exception):
 
 class Transport(Protocol):
     def open(self) -> None: ...
-    def send(self, msg: EmailMessage) -> None: ...
+    def send(self, msg: Message) -> None: ...
     def close(self) -> None: ...
 
 
@@ -67,11 +68,17 @@ class SmtpTransport:
             raise ConnectionLost(f"cannot connect to {s.smtp_host}:{s.smtp_port}: {exc}") from exc
         self.conn = conn
 
-    def send(self, msg: EmailMessage) -> None:
+    def send(self, msg: Message) -> None:
         if self.conn is None:
             raise ConnectionLost("not connected")
+        # sendmail with the bytes flattened once: send_message would copy and re-fold every header.
+        sender = parseaddr(str(msg["From"]))[1]
+        recipients = [addr for _, addr in getaddresses([str(v) for v in msg.get_all("To", [])]) if addr]
         try:
-            refused = self.conn.send_message(msg)
+            # CRLF line ends: smtplib sends bytes as given, and SMTP lines end in CRLF.
+            refused = self.conn.sendmail(
+                sender, recipients, msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+            )
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
             if getattr(exc, "smtp_code", 500) >= 500 or isinstance(exc, smtplib.SMTPRecipientsRefused):
                 raise MessageRejected(str(exc)) from exc
@@ -99,7 +106,7 @@ class EmlTransport:
     def open(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
 
-    def send(self, msg: EmailMessage) -> None:
+    def send(self, msg: Message) -> None:
         name = eml_name(str(msg["Message-ID"]))
         fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-", suffix=".eml")
         try:

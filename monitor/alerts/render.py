@@ -9,9 +9,13 @@ Two rules keep notice data from doing harm:
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
+from email.mime.image import MIMEImage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from typing import Any
@@ -216,8 +220,14 @@ def digest_groups(views: list[tuple[str, NoticeView]]) -> list[tuple[str, list[t
 
 def build_message(
     row: OutboxMessage, sub: Subscriber, settings: Settings, items: list[OutboxMessage] | None = None
-) -> EmailMessage:
-    """The full email of one outbox row, headers included; pure, so it is the same on every retry."""
+) -> Message:
+    """The full email of one outbox row, headers included; pure, so it is the same on every retry.
+
+    Built with the ``compat32`` MIME classes rather than ``EmailMessage``: the modern header
+    registry parses every header on assignment and again on output, which made building an
+    email cost more than sending it (bench/bench_smtp.py). Header values are made safe by
+    :func:`header_safe` first, and non-ASCII ones are RFC 2047-encoded by ``Header``.
+    """
     secret = settings.secret_key.get_secret_value()
     token = make_token(secret, sub.id, sub.email)
     base = settings.public_url.rstrip("/")
@@ -225,10 +235,20 @@ def build_message(
     r = render_row(row, sub, unsubscribe_url, items)
     from_name, from_addr = parseaddr(settings.mail_from)
     domain = from_addr.rpartition("@")[2] or "localhost"
-    msg = EmailMessage()
-    msg["From"] = formataddr((header_safe(from_name), from_addr))
-    msg["To"] = formataddr((header_safe(sub.name or ""), sub.email))
-    msg["Subject"] = r.subject
+    html_part: Message = MIMEText(r.html, "html", "utf-8")
+    if r.images:
+        related = MIMEMultipart("related")
+        related.attach(html_part)
+        for cid, png in r.images.items():
+            image = MIMEImage(png, "png")
+            image["Content-ID"] = f"<{cid}>"
+            image["Content-Disposition"] = "inline"
+            related.attach(image)
+        html_part = related
+    msg = MIMEMultipart("alternative")
+    msg["From"] = formataddr((header_safe(from_name), from_addr), charset="utf-8")
+    msg["To"] = formataddr((header_safe(sub.name or ""), sub.email), charset="utf-8")
+    msg["Subject"] = encode_words(r.subject)
     msg["Message-ID"] = message_id(row, domain)
     msg["Date"] = format_datetime(row.created_at)
     # RFC 8058 one-click: the POST body "List-Unsubscribe=One-Click" goes to the https URL.
@@ -237,9 +257,37 @@ def build_message(
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies to us
     msg["X-TenderWatch-Kind"] = row.kind
     if row.procedure_key:
-        msg["X-TenderWatch-Procedure"] = header_safe(row.procedure_key, 200)
-    msg.set_content(r.text)
-    msg.add_alternative(r.html, subtype="html")
-    for cid, png in r.images.items():
-        msg.get_payload()[-1].add_related(png, "image", "png", cid=f"<{cid}>")
+        msg["X-TenderWatch-Procedure"] = encode_words(header_safe(row.procedure_key, 200))
+    msg.attach(MIMEText(r.text, "plain", "utf-8"))
+    msg.attach(html_part)
     return msg
+
+
+def encode_words(text: str) -> str:
+    """RFC 2047 ``=?utf-8?b?…?=`` words of at most 45 bytes each, space-separated (so folding works).
+
+    ``email.header.Header`` does the same in O(n²) per header (it re-measures the encoded
+    line after every character); a subject is encoded once per email, so this matters.
+    """
+    if text.isascii():
+        return text
+    words: list[str] = []
+    chunk = ""
+    size = 0
+    for ch in text:
+        n = len(ch.encode())
+        if size + n > 45:
+            words.append(chunk)
+            chunk, size = "", 0
+        chunk += ch
+        size += n
+    words.append(chunk)
+    return " ".join(f"=?utf-8?b?{base64.b64encode(w.encode()).decode()}?=" for w in words)
+
+
+def parse_message(msg: Message) -> EmailMessage:
+    """A built message re-read with the modern API (``get_body``), for display and tests."""
+    import email
+    import email.policy
+
+    return email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)  # type: ignore[return-value]

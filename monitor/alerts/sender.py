@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
+from email.message import Message
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -80,7 +80,7 @@ def _send_batch(
     The emails are built first and the transaction closed before the first byte goes to the
     server: no database lock is held while waiting on SMTP (SQLite writers begin IMMEDIATE).
     """
-    ready: list[tuple[int, EmailMessage]] = []
+    ready: list[tuple[int, Message]] = []
     for row_id in ids:
         row = session.get(OutboxMessage, row_id)
         assert row is not None

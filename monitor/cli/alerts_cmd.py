@@ -332,7 +332,7 @@ def show_alert_cmd(row_id: int, as_html: bool) -> None:
     from sqlalchemy import select
 
     from db.models.alerts import OutboxMessage, Subscriber
-    from monitor.alerts.render import build_message
+    from monitor.alerts.render import build_message, parse_message
 
     with _session() as session:
         row = session.get(OutboxMessage, row_id)
@@ -340,7 +340,7 @@ def show_alert_cmd(row_id: int, as_html: bool) -> None:
             _fail(f"no outbox row {row_id}")
         sub = session.get(Subscriber, row.subscriber_id)
         items = list(session.scalars(select(OutboxMessage).where(OutboxMessage.digest_id == row.id)))
-        msg = build_message(row, sub, get_settings(), items)
+        msg = parse_message(build_message(row, sub, get_settings(), items))
     if as_html:
         click.echo(msg.get_body(("html",)).get_content())
     else:
