@@ -100,11 +100,23 @@ def refresh_report_procedures(
         rows = list(_derive(session, branches, chunk, version, now, cache))
         session.execute(delete(ReportProcedure).where(_among(ReportProcedure.procedure_pk, chunk)))
         if rows:
-            session.execute(ReportProcedure.__table__.insert(), rows)
+            session.execute(_upsert(session), rows)
         stats.derived += len(rows)
     if stats.derived:
         log.info("report rows derived: %d", stats.derived)
     return stats
+
+
+def _upsert(session: Session) -> Any:
+    """INSERT that overwrites: two processes refreshing the same procedures at once (the service
+    and a CLI report) must not fail on each other's rows, and the last writer's row is as good."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    table = ReportProcedure.__table__
+    stmt = dialect.insert(table)
+    columns = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != "procedure_pk"}
+    return stmt.on_conflict_do_update(index_elements=["procedure_pk"], set_=columns)
 
 
 def _stale(session: Session, version: str) -> set[int]:

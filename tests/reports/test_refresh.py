@@ -74,3 +74,32 @@ def test_refresh_is_a_no_op_when_nothing_changed(db_url, branches) -> None:
         assert refresh_report_procedures(session, branches).derived == 0
         assert refresh_report_procedures(session, branches, full=True).derived == 1
         assert session.scalar(select(func.count()).select_from(ReportProcedure)) == 1
+
+
+def test_two_processes_refreshing_at_once_both_succeed(db_url, branches) -> None:
+    """The service's processing step and a CLI report may derive the same rows concurrently."""
+    import threading
+
+    from db.session import get_sessionmaker
+
+    with session_scope(db_url) as session:
+        dataset.ingest(session, [P("tem", [N("call", date(2026, 10, d), "none", 1.0)]) for d in range(1, 6)])
+    maker = get_sessionmaker(db_url)
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with maker() as s, s.begin():
+                refresh_report_procedures(s, branches, full=True)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    with maker() as first, first.begin():
+        assert refresh_report_procedures(first, branches, full=True).derived == 5
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(0.5)  # the second waits for the first's locks (or SQLite's write lock)
+    thread.join(30)
+    assert not thread.is_alive() and not errors, errors
+    with session_scope(db_url) as session:
+        assert session.scalar(select(func.count()).select_from(ReportProcedure)) == 5
