@@ -72,7 +72,8 @@ class RetryAfterMiddleware(RetryMiddleware):
 
     The wait is kept per host (``netloc``) as a "not before" time, and every request to that
     host waits in :meth:`process_request` until it has passed; so a 429 slows the crawl down
-    instead of letting the next queued request hit the limit again. A requested wait longer
+    instead of letting the next queued request hit the limit again (a request already past
+    this middleware, at most ``CONCURRENT_REQUESTS`` - 1 of them, still goes). A requested wait longer
     than ``RETRY_AFTER_MAX`` gives the request up (logged, counted) rather than hanging.
     """
 

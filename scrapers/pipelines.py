@@ -2,7 +2,8 @@
 
 One pipeline, because parsing and storing are one step for a crawl: a document that does not
 parse is still stored (``record_failure`` keeps its bytes and the error), counted by kind, and
-the crawl goes on. Transactions are batched (``TENDERWATCH_COMMIT_EVERY`` notices per commit)
+the crawl goes on. Transactions are batched (``TENDERWATCH_COMMIT_EVERY`` notices, or
+``TENDERWATCH_COMMIT_SECONDS`` seconds, whichever comes first)
 because a transaction per notice would make a 3,000-notice daily package take minutes; a
 database error on one notice rolls back and replays its batch so only that one is lost.
 """
@@ -13,8 +14,9 @@ import dataclasses
 import functools
 import logging
 import re
+import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.exceptions import NotConfigured
 from sqlalchemy.exc import SQLAlchemyError
@@ -57,6 +59,27 @@ def merge_signals(record: NoticeRecord, extra: Signals, per_lot: dict[str, Signa
     for add in per_lot.values():
         signals = _union(signals, add)
     return dataclasses.replace(record, signals=signals, lots=lots)
+
+
+def national_signals(record: NoticeRecord) -> Signals:
+    """HILMA's national extension (parsed into ``record.national``) as ``hilma:*`` signals.
+
+    The classifier and the matcher read ``signals``; FI-20 (EU-applicable or national) and
+    FI-11 (legislation) belong there beside the innovation answers.
+
+    >>> r = NoticeRecord(None, None, None, None, None, None, None, None, None, national={"FI-20": False})
+    >>> national_signals(r)
+    {'hilma:FI-20': ['false']}
+    """
+    out: Signals = {}
+    for key, value in (record.national or {}).items():
+        if isinstance(value, bool):
+            out[f"hilma:{key}"] = [str(value).lower()]
+        elif isinstance(value, (str, int)):
+            out[f"hilma:{key}"] = [str(value)]
+        elif isinstance(value, list):
+            out[f"hilma:{key}"] = sorted({str(v) for v in value})
+    return out
 
 
 def mentions_any_country(content: bytes, countries: frozenset[str]) -> bool:
@@ -105,6 +128,8 @@ class StorePipeline:
         self.crawler = crawler
         self.url = url
         self.commit_every = crawler.settings.getint("TENDERWATCH_COMMIT_EVERY", 200)
+        self.commit_seconds = crawler.settings.getfloat("TENDERWATCH_COMMIT_SECONDS", 2.0)
+        self.timer: Any = None
         self.session: Session | None = None
         self.store: Store | None = None
         self.batch: list[tuple[Callable[[Store], IngestResult | None], IngestResult | None]] = []
@@ -119,14 +144,14 @@ class StorePipeline:
     def open_spider(self) -> None:
         self.session = get_sessionmaker(self.url)()
         self.store = Store(self.session)
-        # Spiders read the store through this session (TenderSpider.store explains why).
-        self.crawler.tenderwatch_session = self.session  # type: ignore[attr-defined]
+        # Spiders read the store through this pipeline's session (TenderSpider.store says why).
+        self.crawler.tenderwatch_pipeline = self  # type: ignore[attr-defined]
 
     def close_spider(self) -> None:
         if self.session is not None:
             self._commit()
             self.session.close()
-            self.crawler.tenderwatch_session = None  # type: ignore[attr-defined]
+            self.crawler.tenderwatch_pipeline = None  # type: ignore[attr-defined]
 
     def process_item(self, item: DocumentItem | WatermarkItem) -> DocumentItem | WatermarkItem:
         assert self.session is not None and self.store is not None
@@ -161,7 +186,7 @@ class StorePipeline:
         if item.countries is not None and not set(record.buyer_countries) & item.countries:
             stats.inc_value("tenderwatch/filtered")
             return item
-        record = merge_signals(record, item.extra_signals, item.lot_signals)
+        record = merge_signals(record, {**national_signals(record), **item.extra_signals}, item.lot_signals)
         self._write(lambda store: store.ingest(record, raw))
         return item
 
@@ -179,6 +204,8 @@ class StorePipeline:
         except SQLAlchemyError:
             self._replay(action)
         else:
+            if not self.batch:
+                self._schedule_commit()
             self.batch.append((action, result))
             self._count(result, +1)
         if len(self.batch) >= self.commit_every:
@@ -209,7 +236,29 @@ class StorePipeline:
         key = "tenderwatch/errors/conflict" if counter == "conflict" else f"tenderwatch/{counter}"
         self.crawler.stats.inc_value(key, step)
 
+    def release(self) -> None:
+        """End the session's transaction if it holds no uncommitted notices.
+
+        Called after a spider read through this session: on SQLite every transaction holds
+        the write lock, and a read between two slow downloads must not keep the service's
+        other jobs waiting.
+        """
+        if not self.batch and self.session is not None:
+            self.session.commit()
+
+    def _schedule_commit(self) -> None:
+        """Commit a started batch at the latest ``commit_seconds`` later, even if no more notices
+        come (HILMA's 10-second delay): on SQLite an open batch holds the write lock."""
+        reactor = sys.modules.get("twisted.internet.reactor")
+        if reactor is None:
+            return  # not inside a crawl (a unit test): importing it here would install one
+        if self.timer is None or not self.timer.active():
+            self.timer = reactor.callLater(self.commit_seconds, self._commit)
+
     def _commit(self) -> None:
         assert self.session is not None
+        if self.timer is not None and self.timer.active():
+            self.timer.cancel()
+        self.timer = None
         self.session.commit()
         self.batch = []

@@ -67,4 +67,6 @@ EXTENSIONS = {
 TENDERWATCH_DATABASE_URL = os.environ.get("TENDERWATCH_DATABASE_URL")
 TENDERWATCH_RUN_ID = None  # Used by CrawlRunRecorder: the run the runner created; None = start one
 TENDERWATCH_COMMIT_EVERY = 200  # Used by StorePipeline: one transaction per 200 notices, not per notice
+# Used by StorePipeline: ...or after 2 s, so a slow crawl never holds SQLite's write lock for long.
+TENDERWATCH_COMMIT_SECONDS = 2.0
 TENDERWATCH_PROGRESS = False  # Used by ProgressReporter: print JSON progress lines for the parent

@@ -125,9 +125,12 @@ class TenderSpider(scrapy.Spider):
         (single-threaded) process would wait for a commit that can never come while it waits.
         Reading through the pipeline's session also sees the notices stored moments ago.
         """
-        shared = getattr(self.crawler, "tenderwatch_session", None)
-        if shared is not None:
-            yield Store(shared)
+        pipeline = getattr(self.crawler, "tenderwatch_pipeline", None)
+        if pipeline is not None and pipeline.session is not None:
+            try:
+                yield Store(pipeline.session)
+            finally:
+                pipeline.release()
             return
         assert self.db_url
         with session_scope(self.db_url) as session:

@@ -52,8 +52,13 @@ class Crawler:
         self.runs = 0
 
     def __call__(
-        self, spider: str, *, settings: dict[str, Any] | None = None, env: dict[str, str] | None = None,
-        timeout: float = 120, **args: Any,
+        self,
+        spider: str,
+        *,
+        settings: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 120,
+        **args: Any,
     ) -> CrawlOutcome:
         self.runs += 1
         base = {"site_url": self.server.url} if spider != "hilma" else {}
@@ -63,8 +68,13 @@ class Crawler:
             base["api_url"] = self.server.url
         log_path = self.tmp_path / f"crawl-{self.runs}-{spider}.log"
         outcome = run_crawl(
-            spider, db_url=self.db_url, args={**base, **args}, settings={**FAST, **(settings or {})},
-            env=env, timeout=timeout, log_path=log_path,
+            spider,
+            db_url=self.db_url,
+            args={**base, **args},
+            settings={**FAST, **(settings or {})},
+            env=env,
+            timeout=timeout,
+            log_path=log_path,
         )
         self.last_log = log_path.read_text(encoding="utf-8", errors="replace")
         print(self.last_log[-4000:])  # shown by pytest only when the test fails

@@ -81,8 +81,9 @@ def test_retry_after_is_honoured_on_429_and_503(crawl: Crawler, fake: LoopbackSo
     assert len(refused) == 1
     again = [r for r in xml if r.path == refused[0].path and r.status == 200]
     assert len(again) == 1 and again[0].received - refused[0].at >= 0.95
-    # The whole host paused: nothing new arrived while the Retry-After second ran.
-    assert not [r for r in xml if refused[0].at + 0.05 < r.received < refused[0].at + 0.95]
+    # The whole host paused: while the Retry-After second ran, at most the one request that
+    # was already in the downloader (CONCURRENT_REQUESTS = 2) went out.
+    assert len([r for r in xml if refused[0].at + 0.05 < r.received < refused[0].at + 0.95]) <= 1
     assert outcome.new == len({r.path for r in xml})  # the refused notice was fetched again and stored
     stats = get_run(crawl.db_url, outcome.run_id).stats
     assert stats["tenderwatch/retry_wait/429"] == 1 and stats["tenderwatch/retry_wait/503"] == 1
