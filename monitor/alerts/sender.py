@@ -81,10 +81,16 @@ def _send_batch(
     server: no database lock is held while waiting on SMTP (SQLite writers begin IMMEDIATE).
     """
     ready: list[tuple[int, Message]] = []
-    for row_id in ids:
-        row = session.get(OutboxMessage, row_id)
-        assert row is not None
-        sub = session.get(Subscriber, row.subscriber_id)
+    rows = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+    ).all()
+    subs = {
+        s.id: s
+        for s in session.scalars(select(Subscriber).where(Subscriber.id.in_({r.subscriber_id for r in rows})))
+    }
+    for row in rows:
+        row_id = row.id
+        sub = subs.get(row.subscriber_id)
         if sub is None or not sub.enabled:
             row.state = CANCELLED
             row.claim_token = None
