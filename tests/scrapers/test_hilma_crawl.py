@@ -51,6 +51,12 @@ def test_windows_paging_batches_and_innovation_answers(crawl: Crawler, fake: Loo
     assert len(batches) == -(-len(finnish) // 50)  # ids are gathered across pages into full batches
 
     records = hilma_records(crawl.db_url)
+    national = [r for r in records.values() if r["national"]]
+    assert national
+    for record in national:  # HILMA's national extension also lands in signals
+        for key, value in record["national"].items():
+            if isinstance(value, bool):
+                assert record["signals"][f"hilma:{key}"] == [str(value).lower()]
     innovative = [fake.hilma_ids[i] for i in records if fake.hilma_ids[i].innovative]
     assert innovative, "the corpus should hold innovation-flagged Finnish notices"
     for doc_id, record in records.items():
