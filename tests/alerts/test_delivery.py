@@ -308,3 +308,89 @@ def test_eml_files_when_no_smtp_server_is_configured(session: Session, db_url: s
     assert path.name.startswith("tenderwatch.1.new.") and msg["List-Unsubscribe-Post"]
     assert send_pending(db_url, settings, now=NOW).claimed == 0
     assert len(list(settings.outbox_dir.glob("*.eml"))) == 1
+
+
+def test_opt_in_reminder_before_the_deadline_once(
+    session: Session, db_url: str, smtp: SmtpSink, mail_settings
+) -> None:
+    subscriber(session, "remind@example.com", IT, reminder_days=[7])
+    subscriber(session, "plain@example.com", IT)
+    rec = call()  # deadline NOW + 30 days
+    ingest(session, rec, NOW)
+    cycle(session, db_url, mail_settings, NOW)
+    assert len(smtp.messages) == 2
+    stats, _ = cycle(session, db_url, mail_settings, rec.deadline - timedelta(days=8))
+    assert stats.reminders == 0
+    stats, sent = cycle(session, db_url, mail_settings, rec.deadline - timedelta(days=6, hours=23))
+    assert (stats.reminders, sent.sent) == (1, 1)
+    reminder = smtp.messages[-1]
+    assert reminder["To"].addresses[0].addr_spec == "remind@example.com"
+    assert "Määräaika lähestyy" in reminder["Subject"]
+    assert "päättyy 7 päivän kuluttua" in reminder.get_body(("plain",)).get_content()
+    stats, sent = cycle(session, db_url, mail_settings, rec.deadline - timedelta(days=5))
+    assert (stats.reminders, sent.claimed, len(smtp.messages)) == (0, 0, 3)
+
+
+def test_label_upgrade_reaches_innovative_only_subscribers(
+    session: Session, db_url: str, smtp: SmtpSink, mail_settings
+) -> None:
+    from db.models.classification import ClassificationChange, NoticeClassification
+
+    subscriber(session, "inno@example.com", {"name": "Innovaatiot", "innovation": "innovative"})
+    notice_pk = ingest(session, call(), NOW)
+    session.add(
+        NoticeClassification(notice_pk=notice_pk, label="none", score=0, rules_version="v1", result={})
+    )
+    session.add(
+        ClassificationChange(
+            notice_pk=notice_pk, old_label=None, new_label="none", new_score=0, rules_version="v1"
+        )
+    )
+    session.commit()
+    stats, sent = cycle(session, db_url, mail_settings, NOW)
+    assert (stats.new, sent.sent) == (0, 0)
+
+    # The rules change and the classifier now calls the notice innovative.
+    cls = session.scalar(select(NoticeClassification))
+    cls.label, cls.score, cls.rules_version = "innovative", 6.0, "v2"
+    session.add(
+        ClassificationChange(
+            notice_pk=notice_pk,
+            old_label="none",
+            new_label="innovative",
+            old_score=0,
+            new_score=6.0,
+            rules_version="v2",
+        )
+    )
+    session.commit()
+    stats, sent = cycle(session, db_url, mail_settings, NOW + timedelta(hours=1))
+    assert (stats.label_changes, stats.new, sent.sent) == (1, 1, 1)
+    assert "Innovatiivinen hankinta" in smtp.messages[0].get_body(("plain",)).get_content()
+    stats, sent = cycle(session, db_url, mail_settings, NOW + timedelta(hours=2))
+    assert (stats.new, sent.claimed) == (0, 0)
+
+
+def test_concurrent_senders_deliver_each_email_once(
+    session: Session, db_url: str, smtp: SmtpSink, mail_settings
+) -> None:
+    import threading
+
+    for i in range(30):
+        subscriber(session, f"c{i}@example.com", IT)
+    ingest(session, call(), NOW)
+    enqueue_pending(session, NOW)
+    session.commit()
+    results = []
+
+    def sender() -> None:
+        results.append(send_pending(db_url, mail_settings, now=NOW, batch_size=5))
+
+    threads = [threading.Thread(target=sender) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sum(r.sent for r in results) == 30 and sum(r.failed for r in results) == 0
+    assert len(smtp.messages) == 30 and len({m["Message-ID"] for m in smtp.messages}) == 30
+    assert len(results) == 3 and sum(r.claimed for r in results) == 30  # claims were disjoint
