@@ -23,12 +23,12 @@ def _fail(message: str) -> None:
 
 
 # ---------------------------------------------------------------------------------- subscribers
-@click.group("subscribers")
+@click.group("subscribers", short_help="Subscribers: companies and branch contacts.")
 def subscribers_group() -> None:
     """Companies and branch contacts who receive alerts, and what they watch."""
 
 
-@subscribers_group.command("add")
+@subscribers_group.command("add", short_help="Add or update a subscriber and one subscription.")
 @click.argument("email")
 @click.option("--name", default="", help="Company or contact name.")
 @click.option("--branch", default=None, help="Makes this a branch contact of a branch id, e.g. TEM.")
@@ -121,7 +121,7 @@ def add_cmd(email: str, sub_name: str | None, **opts) -> None:  # type: ignore[n
         click.echo(f"{what}: {row.email} ({len(row.subscriptions)} subscription(s))")
 
 
-@subscribers_group.command("list")
+@subscribers_group.command("list", short_help="List subscribers and their subscriptions.")
 @click.option("--all", "show_all", is_flag=True, help="Include disabled subscribers.")
 def list_cmd(show_all: bool) -> None:
     """One line per subscriber: email, kind, language, delivery, subscriptions."""
@@ -149,7 +149,7 @@ def list_cmd(show_all: bool) -> None:
         click.echo(f"{len(rows)} subscriber(s)")
 
 
-@subscribers_group.command("show")
+@subscribers_group.command("show", short_help="Show one subscriber as YAML, with outbox counts.")
 @click.argument("email")
 def show_cmd(email: str) -> None:
     """A subscriber in the import-file format (YAML), with outbox counts per state."""
@@ -173,7 +173,7 @@ def show_cmd(email: str) -> None:
         click.echo("# outbox: " + (", ".join(f"{n} {s}" for s, n in sorted(counts)) or "empty"))
 
 
-@subscribers_group.command("disable")
+@subscribers_group.command("disable", short_help="Stop all mail to a subscriber.")
 @click.argument("email")
 def disable_cmd(email: str) -> None:
     """Stop all mail to EMAIL (its pending emails are not sent); `import` can enable it again."""
@@ -185,7 +185,7 @@ def disable_cmd(email: str) -> None:
     click.echo(f"disabled: {email}")
 
 
-@subscribers_group.command("import")
+@subscribers_group.command("import", short_help="Import subscribers from YAML or CSV (idempotent).")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_cmd(file: Path) -> None:
     """Create or update subscribers from a YAML or CSV file; running it twice changes nothing.
@@ -207,7 +207,7 @@ def import_cmd(file: Path) -> None:
     click.echo(f"imported {file}: {stats}")
 
 
-@subscribers_group.command("export")
+@subscribers_group.command("export", short_help="Export every subscriber as YAML or CSV.")
 @click.option("--format", "fmt", type=click.Choice(["yaml", "csv"]), default="yaml", show_default=True)
 @click.option(
     "-o",
@@ -232,12 +232,12 @@ def export_cmd(fmt: str, output: Path | None) -> None:
 
 
 # ---------------------------------------------------------------------------------- alerts
-@click.group("alerts")
+@click.group("alerts", short_help="The outbox: alert emails waiting, sent and failed.")
 def alerts_group() -> None:
     """The outbox: alert emails waiting, sent and failed."""
 
 
-@alerts_group.command("send")
+@alerts_group.command("send", short_help="Build due digests and send due emails.")
 @click.option("--limit", type=int, default=None, help="Send at most this many emails.")
 def send_cmd(limit: int | None) -> None:
     """Build due digests and send every due email (SMTP, or .eml files in var/outbox/)."""
@@ -261,7 +261,7 @@ def send_cmd(limit: int | None) -> None:
         raise SystemExit(1)
 
 
-@alerts_group.command("list")
+@alerts_group.command("list", short_help="List outbox rows (e.g. --state failed).")
 @click.option(
     "--state",
     type=click.Choice(["pending", "sending", "sent", "failed", "held", "digested", "cancelled"]),
@@ -310,7 +310,7 @@ def _title(row) -> str:  # type: ignore[no-untyped-def]
     return pick_text(notice.get("title") or {}, "fi", notice.get("language")) or row.procedure_key
 
 
-@alerts_group.command("retry")
+@alerts_group.command("retry", short_help="Send a failed email again (same Message-ID).")
 @click.argument("row_id", type=int)
 def retry_cmd(row_id: int) -> None:
     """Send a failed (or stuck) email again at the next `alerts send`, same Message-ID."""
@@ -324,7 +324,7 @@ def retry_cmd(row_id: int) -> None:
         click.echo(f"row {row_id}: {row.state}")
 
 
-@alerts_group.command("show")
+@alerts_group.command("show", short_help="Print the email an outbox row sends.")
 @click.argument("row_id", type=int)
 @click.option("--html", "as_html", is_flag=True, help="Print the HTML part instead of the whole email.")
 def show_alert_cmd(row_id: int, as_html: bool) -> None:
@@ -355,7 +355,7 @@ def _text_view(msg) -> str:  # type: ignore[no-untyped-def]
 
 
 # ---------------------------------------------------------------------------------- branches
-@click.group("branches")
+@click.group("branches", short_help="Administrative branches and their buyers.")
 def branches_group() -> None:
     """Administrative branches (hallinnonalat) and which buyers belong to them."""
 
@@ -372,7 +372,7 @@ def _branches():  # type: ignore[no-untyped-def]
         raise SystemExit(1) from None
 
 
-@branches_group.command("list")
+@branches_group.command("list", short_help="List branches and their agencies.")
 def branches_list_cmd() -> None:
     """The branches in config/branches.yaml with their member counts."""
     cfg = _branches()
@@ -383,7 +383,7 @@ def branches_list_cmd() -> None:
         )
 
 
-@branches_group.command("map")
+@branches_group.command("map", short_help="Show which branch a buyer maps to, and why.")
 @click.argument("name")
 @click.option("--id", "org_id", default=None, help="Business ID (Y-tunnus).")
 @click.option("--legal-type", default=None, help="BT-11 buyer legal type, e.g. cga, la, ra.")
@@ -401,7 +401,7 @@ def map_cmd(name: str, org_id: str | None, legal_type: str | None, on_date: date
     click.echo(f"{m.key or 'unmapped'}  (group {m.group}, by {m.how or '-'}, {m.member or '-'})")
 
 
-@branches_group.command("unmapped")
+@branches_group.command("unmapped", short_help="Central-government buyers no rule places.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Notices published since.")
 @click.option("--all-types", is_flag=True, help="Also buyers without a central-government legal type.")
 def unmapped_cmd(since: datetime | None, all_types: bool) -> None:
@@ -436,7 +436,7 @@ def unmapped_cmd(since: datetime | None, all_types: bool) -> None:
 
 
 # ---------------------------------------------------------------------------------- unsubscribe
-@click.command("unsubscribe")
+@click.command("unsubscribe", short_help="Unsubscribe the owner of a List-Unsubscribe token.")
 @click.argument("token")
 def unsubscribe_cmd(token: str) -> None:
     """Unsubscribe the person a List-Unsubscribe TOKEN belongs to (what the web link will do)."""
