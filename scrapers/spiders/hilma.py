@@ -224,9 +224,11 @@ class HilmaSpider(TenderSpider):
             yield self.search_request(lower, upper, skip + len(hits))
 
     def on_search_error(self, failure) -> None:  # type: ignore[no-untyped-def]
-        """A search page that could not be read leaves its window unlisted: keep the watermark."""
+        """A search page that could not be read (after retries) leaves its window unlisted:
+        the crawl fails and the watermark stays."""
         self.incomplete = True
         self.on_error(failure)
+        raise CloseSpider("api_unreachable")
 
     def flush_batches(self) -> None:
         """On idle, read the ids still waiting for a full batch; keeps the spider open for them."""

@@ -132,12 +132,18 @@ class TedSpider(TenderSpider):
             f"{self.api_url}/v3/notices/search",
             data=body,
             callback=self.parse_search,
-            errback=self.on_error,
+            errback=self.on_search_error,
             # Pages first: an iteration token may not live forever, XML downloads can wait.
             priority=10,
             meta={"handle_httpstatus_list": [400, 401, 403, 404, 429, 500, 503], "body": body},
             dont_filter=True,
         )
+
+    def on_search_error(self, failure) -> None:  # type: ignore[no-untyped-def]
+        """A listing page that cannot be fetched (after retries) fails the crawl: without the
+        list nothing is known, and the watermark must stay where it is."""
+        self.on_error(failure)
+        raise CloseSpider("api_unreachable")
 
     def parse_search(self, response: Response) -> Iterator[scrapy.Request]:
         assert self.crawler.stats is not None

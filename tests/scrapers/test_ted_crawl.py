@@ -141,3 +141,12 @@ def test_a_crawl_past_its_timeout_is_killed_and_recorded_failed(crawl: Crawler, 
     outcome = crawl("ted", timeout=8)
     assert outcome.status == "failed" and outcome.close_reason == "timeout"
     assert outcome.seconds < 20
+
+
+def test_an_unreachable_api_fails_the_crawl(sqlite_url: str, tmp_path: Path) -> None:
+    with LoopbackSources([]) as server:
+        crawl = Crawler(sqlite_url, server, tmp_path)
+        outcome = crawl("ted", api_url="http://127.0.0.1:9", settings={"RETRY_TIMES": 1})
+    assert outcome.status == "failed" and outcome.close_reason == "api_unreachable"
+    assert any(k.startswith("download:") for k in outcome.errors), outcome.errors
+    assert watermark(sqlite_url, "ted") is None
