@@ -39,7 +39,7 @@ from db.models.notices import (
     RawDocument,
 )
 from db.models.runs import RUN_STATUSES, CrawlRun, SourceWatermark
-from db.procedures import NoticeFacts, compute_state, refresh_procedure, summarise
+from db.procedures import NoticeFacts, compute_state, refresh_procedure, refresh_states, summarise
 from db.record import NoticeRecord
 from db.store_keys import (
     changed_notice_ref,
@@ -597,4 +597,16 @@ class Store:
         return [kind] if pk is not None else []
 
 
-__all__ = ["IngestResult", "RawDoc", "Store", "StoreError", "compute_state"]
+def reparse(
+    session: Session,
+    parse: Callable[[bytes, str], NoticeRecord],
+    source: str | None = None,
+    since: datetime | None = None,
+) -> Any:
+    """Re-derive notices from the kept raw documents; see :func:`db.store_reparse.reparse`."""
+    from db.store_reparse import reparse as _reparse
+
+    return _reparse(session, parse, source=source, since=since)
+
+
+__all__ = ["IngestResult", "RawDoc", "Store", "StoreError", "compute_state", "refresh_states", "reparse"]

@@ -50,10 +50,9 @@ def update_by_pk(session: Session, model: Any, pk: int, values: dict[str, Any]) 
 def _queries() -> dict[str, Any]:
     from sqlalchemy import select
 
-    from db.models.notices import Notice, NoticeDiff, NoticeSource, Procedure, RawDocument
+    from db.models.notices import Notice, NoticeDiff, Procedure, RawDocument
 
-    n, s, p, r = Notice.__table__.c, NoticeSource.__table__.c, Procedure.__table__.c, RawDocument.__table__.c
-    d = NoticeDiff.__table__.c
+    n, p, r, d = Notice.__table__.c, Procedure.__table__.c, RawDocument.__table__.c, NoticeDiff.__table__.c
     existing = (n.id, n.record_hash, n.procedure_pk, n.publication_key, n.publication_date)
     return {
         "notice_by_version": select(*existing).where(
@@ -83,10 +82,6 @@ def _queries() -> dict[str, Any]:
             r.content_hash == bindparam("hash"),
         ),
         "procedure_by_key": select(p.id).where(p.procedure_key == bindparam("key")),
-        "procedure_state": select(p.state).where(p.id == bindparam("pk")),
-        "source_notice": select(s.notice_pk).where(
-            s.source == bindparam("source"), s.source_id == bindparam("sid")
-        ),
     }
 
 
