@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 
 import scrapy
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 
 from scrapers.items import DocumentItem, WatermarkItem
@@ -279,4 +280,7 @@ class TedPackagesSpider(TenderSpider):
             yield from self.walk(year, step_number, step_direction)
 
     def on_package_error(self, failure) -> None:  # type: ignore[no-untyped-def]
+        """A package that cannot be downloaded (after retries) breaks the walk: fail the crawl;
+        a re-run resumes after the last finished day."""
         self.on_error(failure)
+        raise CloseSpider("package_unreachable")
