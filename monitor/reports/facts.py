@@ -120,42 +120,56 @@ def _upsert(session: Session) -> Any:
 
 
 def _stale(session: Session, version: str) -> set[int]:
-    rp = ReportProcedure
-    missing_or_changed = (
-        select(Procedure.id)
-        .outerjoin(rp, rp.procedure_pk == Procedure.id)
+    """Procedures whose row is missing or out of date, found without scanning a million rows.
+
+    Cheap questions first: when was the last derivation, does every procedure have a row, was
+    any row derived with another branches config. When the answers are "recently", "yes" and
+    "no", only procedures changed since the last derivation (less an hour, for transactions
+    that committed late) can be stale, and an index finds them. Otherwise every procedure is
+    checked. Procedure rows changed by the store get a wall-clock ``updated_at``; a new one
+    with a simulated clock is caught by the row count.
+    """
+    rp, proc = ReportProcedure, Procedure
+    last = session.scalar(select(func.max(rp.refreshed_at)))
+    complete = session.scalar(select(func.count()).select_from(rp)) == session.scalar(
+        select(func.count()).select_from(proc)
+    )
+    other_config = session.scalar(
+        select(rp.procedure_pk).where(or_(rp.config_version < version, rp.config_version > version)).limit(1)
+    )
+    query = (
+        select(proc.id)
+        .outerjoin(rp, rp.procedure_pk == proc.id)
         .where(
             or_(
                 rp.procedure_pk.is_(None),
                 rp.procedure_stamp.is_(None),
-                rp.procedure_stamp != Procedure.updated_at,
+                rp.procedure_stamp != proc.updated_at,
                 rp.config_version != version,
             )
         )
     )
-    stale = set(session.scalars(missing_or_changed))
-    stale.update(_relabelled(session))
+    if last is not None and complete and other_config is None:
+        query = query.where(proc.updated_at > last - _LATE_COMMIT)
+    stale = set(session.scalars(query))
+    stale.update(_relabelled(session, last))
     return stale
 
 
-def _relabelled(session: Session) -> set[int]:
+def _relabelled(session: Session, last: datetime | None) -> set[int]:
     """Procedures with a notice whose label changed after their row was derived.
 
     Only label changes matter (a re-classification to the same label changes no figure), and
     the classifier records each one as a ``ClassificationChange`` with the procedure. Changes
     are first cut by time (indexed) to those after the last derivation less an hour, so this
-    stays cheap at a million procedures; the hour covers a classification transaction that
-    committed after a derivation began.
+    stays cheap at a million procedures.
     """
-    last = session.scalar(select(func.max(ReportProcedure.refreshed_at)))
     cc, rp = ClassificationChange, ReportProcedure
     query = select(cc.procedure_pk).where(cc.procedure_pk.is_not(None))
     if last is not None:
         query = query.where(cc.changed_at > last - _LATE_COMMIT)
-    query = (
-        query.join(rp, rp.procedure_pk == cc.procedure_pk).where(cc.changed_at > rp.refreshed_at).distinct()
-    )
-    return {pk for pk in session.scalars(query) if pk is not None}
+    query = query.join(rp, rp.procedure_pk == cc.procedure_pk).where(cc.changed_at > rp.refreshed_at)
+    return {pk for pk in session.scalars(query.distinct()) if pk is not None}
 
 
 def notice_labels(session: Session, notice_pks: list[int]) -> dict[int, str]:

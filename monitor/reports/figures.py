@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal_column, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from db.base import utcnow
@@ -52,10 +52,6 @@ GROUPS: dict[str, dict[str, str]] = {
 TOTAL = "FI"
 TOTAL_NAMES = {"fi": "Suomi yhteensä", "sv": "Finland totalt", "en": "Finland in total"}
 LABEL_FILTERS = ("innovative", "possible", "none", "any")
-
-
-def _first(month: int) -> date:
-    return date(month // 100, month % 100, 1)
 
 
 def pct(part: float, whole: float) -> float | None:
@@ -204,44 +200,41 @@ def _in_period(period: Period) -> Any:
     return and_(rp.period_date >= period.start, rp.period_date <= period.end, rp.area.is_not(None))
 
 
-def _day(d: date) -> Any:
-    # A date from a Period (never user text) as an SQL literal: the same CASE expression must
-    # appear in SELECT and GROUP BY, and PostgreSQL only sees two copies as one without binds.
-    return literal_column(f"'{d.isoformat()}'")
-
-
-def _aggregate(session: Session, period: Period, previous: Period, trend: Period) -> list[Any]:
+def _aggregate(session: Session, period: Period, previous: Period, trend: Period) -> list[tuple[Any, ...]]:
     """One scan over everything the report needs: the period, the previous one, the trend months.
 
-    Groups by area, label, cancelled, month and which of the two periods a row falls in;
-    a few thousand groups at most, however many procedures.
+    Groups by area, label, cancelled and month (or day, when the period is not whole months),
+    in the order of ``ix_report_procedures_aggregate``, so the database aggregates as it reads
+    the index instead of sorting the rows first. A few thousand groups come back however many
+    procedures there are; Python sorts them into periods. Each row:
+    ``(area, label, cancelled, first day, n, values known, value, n_call, n_change, n_award, n_cancel)``.
     """
     rp = ReportProcedure
     eur = rp.value_currency == "EUR"
-    in_period = case((rp.period_date.between(_day(period.start), _day(period.end)), 1), else_=0)
-    in_previous = case((rp.period_date.between(_day(previous.start), _day(previous.end)), 1), else_=0)
     start = min(period.start, previous.start, trend.start)
     end = max(period.end, trend.end)
+    by_day = not period.whole_months
+    keys = [rp.area, rp.label, rp.cancelled, rp.period_month, *([rp.period_date] if by_day else [])]
     query = (
         select(
-            rp.area,
-            rp.label,
-            rp.cancelled,
-            rp.period_month,
-            in_period.label("cur"),
-            in_previous.label("prev"),
-            func.count().label("n"),
-            func.sum(case((and_(eur, rp.value_amount.is_not(None)), 1), else_=0)).label("known"),
-            func.sum(case((eur, rp.value_amount), else_=None)).label("value"),
-            func.sum(rp.n_call).label("n_call"),
-            func.sum(rp.n_change).label("n_change"),
-            func.sum(rp.n_award).label("n_award"),
-            func.sum(rp.n_cancel).label("n_cancel"),
+            *keys,
+            func.count(),
+            func.sum(case((and_(eur, rp.value_amount.is_not(None)), 1), else_=0)),
+            func.sum(case((eur, rp.value_amount), else_=None)),
+            func.sum(rp.n_call),
+            func.sum(rp.n_change),
+            func.sum(rp.n_award),
+            func.sum(rp.n_cancel),
         )
-        .where(rp.period_date >= start, rp.period_date <= end, rp.area.is_not(None))
-        .group_by(rp.area, rp.label, rp.cancelled, rp.period_month, in_period, in_previous)
+        .where(rp.area.is_not(None), rp.period_date >= start, rp.period_date <= end)
+        .group_by(*keys)
     )
-    return list(session.execute(query))
+    out = []
+    for row in session.execute(query):
+        month = row[3]
+        day = row[4] if by_day else date(month // 100, month % 100, 1)
+        out.append((row[0], row[1], row[2], day, *row[4 + by_day :]))
+    return out
 
 
 def build_report(
@@ -275,38 +268,42 @@ def build_report(
     months = trend_period.months()
     used = {"call": 0, "change": 0, "award": 0, "cancel": 0}
     counts: dict[tuple[str, int], list[int]] = {}
-    for row in _aggregate(session, period, previous, trend_period):
-        if row.cur:
-            a = area(row.area)
-            a.notices += row.n_call + row.n_change + row.n_award + row.n_cancel
-            for k in used:
-                used[k] += getattr(row, f"n_{k}") or 0
-            if row.cancelled:
-                a.cancelled += row.n
+    for key, label, cancelled, day, n, known, value, *kinds in _aggregate(
+        session, period, previous, trend_period
+    ):
+        value = value or 0.0
+        if period.start <= day <= period.end:
+            a = area(key)
+            a.notices += sum(k or 0 for k in kinds)
+            for kind, count in zip(used, kinds, strict=True):
+                used[kind] += count or 0
+            if cancelled:
+                a.cancelled += n
             else:
-                a.calls += row.n
-                a.value_known += row.known or 0
-                a.value_eur += row.value or 0.0
-                if row.label == "innovative":
-                    a.innovative += row.n
-                    a.innovative_value_eur += row.value or 0.0
-                elif row.label == "possible":
-                    a.possible += row.n
-                elif row.label is None:
-                    a.unclassified += row.n
-        if row.cancelled:
+                a.calls += n
+                a.value_known += known or 0
+                a.value_eur += value
+                if label == "innovative":
+                    a.innovative += n
+                    a.innovative_value_eur += value
+                elif label == "possible":
+                    a.possible += n
+                elif label is None:
+                    a.unclassified += n
+        if cancelled:
             continue
-        if row.prev:
-            a = area(row.area)
-            a.prev_calls += row.n
-            a.prev_innovative += row.n if row.label == "innovative" else 0
-        if trend_period.start <= _first(row.period_month) <= trend_period.end:
-            area(row.area)
-            for key in (row.area, TOTAL):
-                c = counts.setdefault((key, row.period_month), [0, 0, 0])
-                c[0] += row.n
-                c[1] += row.n if row.label == "innovative" else 0
-                c[2] += row.n if row.label == "possible" else 0
+        if previous.start <= day <= previous.end:
+            a = area(key)
+            a.prev_calls += n
+            a.prev_innovative += n if label == "innovative" else 0
+        if trend_period.start <= day <= trend_period.end:
+            area(key)
+            month = day.year * 100 + day.month
+            for k in (key, TOTAL):
+                c = counts.setdefault((k, month), [0, 0, 0])
+                c[0] += n
+                c[1] += n if label == "innovative" else 0
+                c[2] += n if label == "possible" else 0
     total = AreaFigures(TOTAL, "total", dict(TOTAL_NAMES), goal_percent)
     for a in areas.values():
         total.add(a)

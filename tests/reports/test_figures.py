@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import date
 
 import pytest
 from bs4 import BeautifulSoup
@@ -130,3 +131,18 @@ def test_the_three_formats_carry_the_same_figures(stored_set, branches) -> None:
             for n in p.counted_notices:
                 kinds["award" if n.kind == "direct" else n.kind] += 1
     assert used == kinds and all(kinds.values())
+
+
+def test_a_period_that_is_not_whole_months(stored_set, branches) -> None:
+    """Days, not months: the figures, and the previous period of the same number of days."""
+    url, specs = stored_set
+    period = Period(date(2026, 9, 20), date(2026, 10, 9))
+    report = _report(url, branches, period)
+    truth = dataset.expected(specs, period.start, period.end)
+    before = dataset.expected(specs, date(2026, 8, 31), date(2026, 9, 19))
+    assert report.previous == Period(date(2026, 8, 31), date(2026, 9, 19))
+    assert truth[TOTAL]["calls"] > 10 and before[TOTAL]["calls"] > 0
+    for a in [*report.areas, report.total]:
+        want = truth.get(a.key, dict.fromkeys(COUNTS, 0))
+        assert {k: getattr(a, k) for k in COUNTS} == {k: want[k] for k in COUNTS}, a.key
+        assert a.prev_calls == before.get(a.key, {"calls": 0})["calls"], a.key

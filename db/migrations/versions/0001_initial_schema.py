@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 06:23:28.132880
+Create Date: 2026-11-26 06:42:20.206204
 """
 from __future__ import annotations
 
@@ -92,6 +92,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_procedures_deadline'), ['deadline'], unique=False)
         batch_op.create_index(batch_op.f('ix_procedures_last_published'), ['last_published'], unique=False)
         batch_op.create_index(batch_op.f('ix_procedures_state'), ['state'], unique=False)
+        batch_op.create_index('ix_procedures_updated_at', ['updated_at'], unique=False)
 
     op.create_table('raw_documents',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -236,8 +237,10 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('procedure_pk', name=op.f('pk_report_procedures'))
     )
     with op.batch_alter_table('report_procedures', schema=None) as batch_op:
+        batch_op.create_index('ix_report_procedures_aggregate', ['area', 'label', 'cancelled', 'period_month', 'period_date', 'value_currency', 'value_amount', 'n_call', 'n_change', 'n_award', 'n_cancel'], unique=False)
         batch_op.create_index('ix_report_procedures_area_period', ['area', 'period_date'], unique=False)
-        batch_op.create_index('ix_report_procedures_period', ['period_date', 'area', 'label', 'cancelled', 'period_month', 'value_currency', 'value_amount', 'n_call', 'n_change', 'n_award', 'n_cancel'], unique=False)
+        batch_op.create_index(batch_op.f('ix_report_procedures_config_version'), ['config_version'], unique=False)
+        batch_op.create_index(batch_op.f('ix_report_procedures_refreshed_at'), ['refreshed_at'], unique=False)
 
     op.create_table('subscriptions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -397,8 +400,10 @@ def downgrade() -> None:
 
     op.drop_table('subscriptions')
     with op.batch_alter_table('report_procedures', schema=None) as batch_op:
-        batch_op.drop_index('ix_report_procedures_period')
+        batch_op.drop_index(batch_op.f('ix_report_procedures_refreshed_at'))
+        batch_op.drop_index(batch_op.f('ix_report_procedures_config_version'))
         batch_op.drop_index('ix_report_procedures_area_period')
+        batch_op.drop_index('ix_report_procedures_aggregate')
 
     op.drop_table('report_procedures')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
@@ -425,6 +430,7 @@ def downgrade() -> None:
 
     op.drop_table('raw_documents')
     with op.batch_alter_table('procedures', schema=None) as batch_op:
+        batch_op.drop_index('ix_procedures_updated_at')
         batch_op.drop_index(batch_op.f('ix_procedures_state'))
         batch_op.drop_index(batch_op.f('ix_procedures_last_published'))
         batch_op.drop_index(batch_op.f('ix_procedures_deadline'))
