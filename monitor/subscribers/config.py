@@ -38,6 +38,20 @@ class SubscriberSpec(Strict):
     enabled: bool = True
     subscriptions: list[SubscriptionSpec] = Field(default_factory=list)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _branch_default(cls, data: object) -> object:
+        """A branch contact without subscriptions watches its own branch: that is why they are here."""
+        if (
+            isinstance(data, dict)
+            and data.get("kind") == "branch"
+            and data.get("branch")
+            and not data.get("subscriptions")
+        ):
+            branch = data["branch"]
+            data = {**data, "subscriptions": [{"name": str(branch), "branches": [branch]}]}
+        return data
+
     @field_validator("email")
     @classmethod
     def _lower(cls, value: str) -> str:

@@ -88,3 +88,12 @@ def test_unsubscribed_stays_unsubscribed_after_a_reimport(session: Session) -> N
     sync_from_config(session, data)
     sub = session.scalar(select(Subscriber).where(Subscriber.email == email))
     assert sub.enabled is False and sub.unsubscribed_at is not None
+
+
+def test_a_branch_contact_without_subscriptions_watches_its_branch() -> None:
+    from monitor.subscribers.config import SubscriberSpec
+
+    spec = SubscriberSpec(email="stm@example.org", kind="branch", branch="STM")
+    assert [(s.name, s.branches) for s in spec.subscriptions] == [("STM", ["STM"])]
+    with pytest.raises(ValueError, match="needs 'branch'"):
+        SubscriberSpec(email="x@example.org", kind="branch")
