@@ -38,6 +38,14 @@ def due_period(sub: Subscriber, now: datetime) -> tuple[str, datetime] | None:
 def build_due_digests(session: Session, now: datetime) -> int:
     """Create every digest that is due and has something in it; return how many were created."""
     built = 0
+    # A subscriber who switched from a digest to instant mail: what was held goes out now.
+    instant = select(Subscriber.id).where(Subscriber.delivery == "instant")
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.state == HELD, OutboxMessage.subscriber_id.in_(instant))
+        .values(state=PENDING, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     subs = session.scalars(
         select(Subscriber).where(Subscriber.enabled.is_(True), Subscriber.delivery.in_(("daily", "weekly")))
     ).all()

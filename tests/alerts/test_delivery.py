@@ -136,6 +136,14 @@ def test_daily_digest_waits_for_its_hour_and_lists_innovative_first(
     assert build_due_digests(session, at + timedelta(days=1)) == 1
     session.commit()
 
+    # Switching to instant mail releases what is held at the next digest round.
+    ingest(session, dataclasses.replace(call(), cpv_main="72400000"), NOW)
+    enqueue_pending(session, at + timedelta(days=1, hours=1))
+    subscriber(session, "digest@example.com", IT, delivery="instant", language="en")
+    assert build_due_digests(session, at + timedelta(days=1, hours=2)) == 0
+    session.commit()
+    assert send_pending(db_url, mail_settings, now=at + timedelta(days=1, hours=2)).sent == 2  # digest + new
+
 
 def test_change_notice_sends_one_update_to_those_who_got_the_call_only(
     session: Session, db_url: str, smtp: SmtpSink, mail_settings
