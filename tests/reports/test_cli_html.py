@@ -108,3 +108,19 @@ def test_html_report_renders_in_a_browser(stored_cli: Path, tmp_path: Path) -> N
     ]  # fmt: skip
     subprocess.run(command, check=True, capture_output=True, timeout=120)
     assert_not_blank(shot, min_width=1200, min_height=1600)
+
+
+def test_send_command_mails_each_contact_once(stored_cli: Path) -> None:
+    from db.models.alerts import Subscriber
+    from monitor.settings import get_settings
+
+    with session_scope(get_settings().db_url) as session:
+        session.add(Subscriber(email="tem@example.org", kind="branch", branch="TEM", language="en"))
+    runner = CliRunner()
+    first = runner.invoke(cli, ["report", "send", "--period", "2026-10"])
+    assert first.exit_code == 0, first.output
+    assert "queued for 2026-10: 1" in first.output and "sent 1" in first.output
+    again = runner.invoke(cli, ["report", "send", "--period", "2026-10"])
+    assert "queued for 2026-10: 0" in again.output and "sent 0" in again.output
+    (eml,) = (stored_cli / "outbox").glob("*.eml")  # no SMTP configured: .eml files
+    assert "Innovation procurement 2026-10" in eml.read_text()
