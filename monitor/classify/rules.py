@@ -93,6 +93,10 @@ class StructuredRule(Strict):
     equals: list[str] = Field(default_factory=list)
     prefix: list[str] = Field(default_factory=list, description="Code prefixes (CPV)")
     weight: float
+    same_fact_as: list[str] = Field(
+        default_factory=list,
+        description="Earlier structured ids stating the same fact: if one fired, adds nothing",
+    )
     description: str = ""
 
     @field_validator("equals", "prefix", mode="before")
@@ -193,6 +197,14 @@ class RulesConfig(Strict):
                         f"exclusions.{section} names {signal!r}, which is no keyword or structured id"
                     )
         structured_ids = {r.id for r in self.structured}
+        for i, srule in enumerate(self.structured):
+            earlier = {r.id for r in self.structured[:i]}
+            for other in srule.same_fact_as:
+                if other not in earlier:
+                    where = f"structured[{i}]{_line_note(info, ('structured', i))}"
+                    problems.append(
+                        f"{where}: same_fact_as names {other!r}, which is no structured id above it"
+                    )
         for i, rule in enumerate(self.keywords):
             for other in rule.same_fact_as:
                 if other not in structured_ids:

@@ -220,6 +220,11 @@ def _score(
         if not found:
             continue
         where, code = found
+        same = next((r for r in reasons if r.signal_id in rule.same_fact_as), None)
+        if same is not None:
+            why = f"same fact as structured signal {same.signal_id}, counted there"
+            not_counted.append(NotCounted(rule.id, where, code, rule.description or rule.id, why))
+            continue
         veto = _structured_veto(rules.structured_vetoes.get(rule.id, ()), fields)
         if veto:
             not_counted.append(

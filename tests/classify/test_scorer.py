@@ -166,3 +166,11 @@ def test_rescore_from_stored_hits_equals_a_full_classification(rules: Rules) -> 
     other_words = cfg.keywords[0].model_copy(update={"en": None})
     edited = Rules.from_config(cfg.model_copy(update={"keywords": [other_words, *cfg.keywords[1:]]}))
     assert rescore(rec, stored, edited) is None
+
+
+def test_hilma_answer_and_the_bt776_code_it_produced_count_once(rules: Rules) -> None:
+    signals = {"BT-776": ["mar-nov"], "hilma:solutionNewToMarketOrIndustry": ["true"]}
+    result = classify(record({"fin": "Siivous"}, lot_signals=signals), rules)
+    assert [r.signal_id for r in result.reasons] == ["bt776_new_to_market"]
+    assert result.score == 3.0 and result.label == "possible"
+    assert "same fact as structured signal bt776_new_to_market" in result.not_counted[0].why
