@@ -14,14 +14,23 @@ the median over all chunk pairs; rates are from the fastest round. Corpora:
                every element is one the parser extracts);
   real         the shared corpus of real TED notices and SDK examples, when present (--real).
 
+With ``--instructions`` (needs valgrind) it also counts CPU instructions with callgrind for a
+small sample: a measure that does not move with the machine's load, where the timed ratio does
+(on a busy shared machine Python-heavy extraction loses more to cache contention than libxml2).
+
 Usage: .venv/bin/python bench/bench_parser.py [--notices 5000] [--seed 1] [--rounds 3] [--real] [--lean]
+                                              [--instructions [--ir-notices 200]]
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
+import shutil
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -66,6 +75,50 @@ def compare(label: str, docs: list[bytes], rounds: int) -> float:
     return ratio
 
 
+def _ir_run(mode: str, notices: int, seed: int) -> int:
+    """Instructions executed by this script in ``--ir-mode mode`` under callgrind."""
+    cmd = [
+        "valgrind",
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        sys.executable,
+        __file__,
+        "--ir-mode",
+        mode,
+        "--notices",
+        str(notices),
+        "--seed",
+        str(seed),
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
+    match = re.search(r"Collected : (\d+)", out)
+    if not match:
+        raise RuntimeError(f"no instruction count in callgrind output: {out[-500:]}")
+    return int(match.group(1))
+
+
+def instructions(notices: int, seed: int) -> None:
+    if not shutil.which("valgrind"):
+        print("instructions: valgrind not installed, skipped")
+        return
+    setup, bare, parser = (_ir_run(mode, notices, seed) for mode in ("setup", "bare", "parser"))
+    per_bare = (bare - setup) / notices
+    per_parser = (parser - setup) / notices
+    print(f"instructions (callgrind, {notices} synthetic notices):")
+    print(f"  bare lxml.etree.fromstring : {per_bare / 1e6:9.2f} M instructions/notice")
+    print(f"  parse_notice               : {per_parser / 1e6:9.2f} M instructions/notice")
+    print(f"  ratio bare/parser          : {per_bare / per_parser:9.2f}   (same target, load-independent)")
+
+
+def _ir_mode(mode: str, notices: int, seed: int) -> int:
+    docs = [build_notice_xml(spec) for spec in generate_specs(notices, seed)]
+    func = {"setup": None, "bare": etree.fromstring, "parser": parse_notice}[mode]
+    if func is not None:
+        for data in docs:
+            func(data)
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--notices", type=int, default=5000)
@@ -73,7 +126,12 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--real", action="store_true", help="also measure the shared corpus of real notices")
     ap.add_argument("--lean", action="store_true", help="also measure notices without boilerplate")
+    ap.add_argument("--instructions", action="store_true", help="also count instructions with callgrind")
+    ap.add_argument("--ir-notices", type=int, default=200, help="sample size for --instructions")
+    ap.add_argument("--ir-mode", choices=("setup", "bare", "parser"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.ir_mode:
+        return _ir_mode(args.ir_mode, args.notices, args.seed)
 
     start = time.perf_counter()
     specs = list(generate_specs(args.notices, args.seed))
@@ -99,6 +157,8 @@ def main() -> int:
             compare(f"real notices ({len(real)} files, each x10)", real * 10, args.rounds)
         else:
             print(f"real notices: shared corpus not found under {shared}")
+    if args.instructions:
+        instructions(args.ir_notices, args.seed)
     return 0
 
 
