@@ -103,7 +103,7 @@ def test_config_check_reports_three_mistakes_and_exits_nonzero(broken_config: Pa
     assert "3 problems in the configuration" in out
     service_lines = broken_config / "service.yaml"
     text = service_lines.read_text().splitlines()
-    often_line = next(i for i, line in enumerate(text, 1) if "often" in line)
+    often_line = next(i for i, line in enumerate(text, 1) if line.startswith("send_every_minutes:"))
     admin_line = next(i for i, line in enumerate(text, 1) if line.startswith("admin:"))
     assert f"service.yaml:{often_line}: send_every_minutes:" in out
     assert f"service.yaml:{admin_line}: admin: unknown key 'admin'" in out

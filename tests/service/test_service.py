@@ -162,7 +162,10 @@ def test_health_mails_once_per_problem_and_once_on_recovery(sqlite_url: str, tmp
                     errors={"http": 1},
                 )
             )
-    mails = lambda: sorted(settings.outbox_dir.glob("admin-*.eml")) if settings.outbox_dir.exists() else []  # noqa: E731
+    def mails() -> list[Path]:  # oldest first: the file names are hashes
+        found = settings.outbox_dir.glob("admin-*.eml") if settings.outbox_dir.exists() else []
+        return sorted(found, key=lambda p: p.stat().st_mtime_ns)
+
     assert health.run_checks(settings, config, now)["opened"] == 1
     assert health.run_checks(settings, config, now + timedelta(minutes=5))["opened"] == 0
     assert len(mails()) == 1 and b"source ted failed its last 3 runs" in mails()[0].read_bytes()
