@@ -1144,6 +1144,8 @@ def generate_specs(n: int, seed: int = 0) -> Iterator[NoticeSpec]:
     rng = random.Random(seed)
     calls: list[NoticeSpec] = []
     published: list[NoticeSpec] = []
+    # OJ S numbers are unique and grow through each year; random ones would collide in big corpora
+    next_number: dict[int, int] = {}
     for _ in range(n):
         roll = rng.random()
         if roll < 0.08 and published:
@@ -1152,10 +1154,15 @@ def generate_specs(n: int, seed: int = 0) -> Iterator[NoticeSpec]:
             spec = award_of(rng, calls.pop(rng.randrange(len(calls))))
         else:
             spec = random_spec(rng)
-            if SUBTYPES[spec.subtype][2] == "competition" and spec.subtype in _CN_TO_CAN:
-                calls.append(spec)
-                if len(calls) > 500:
-                    calls.pop(0)
+        if spec.publication_date is not None:
+            year = spec.publication_date.year
+            number = next_number.get(year, rng.randrange(1000, 100000)) + rng.randint(1, 9)
+            next_number[year] = number
+            spec.publication_number = f"{number:08d}-{year}"
+        if spec.change is None and spec.subtype in _CN_TO_CAN:  # a call that an award can close later
+            calls.append(spec)
+            if len(calls) > 500:
+                calls.pop(0)
         published.append(spec)
         if len(published) > 500:
             published.pop(0)

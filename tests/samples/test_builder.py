@@ -90,3 +90,10 @@ def test_y_tunnus_check_digit() -> None:
     body = "0245437"
     rem = sum(int(d) * w for d, w in zip(body, (7, 9, 10, 5, 8, 4, 2), strict=True)) % 11
     assert 11 - rem == 2
+
+
+def test_corpus_publication_numbers_and_notice_ids_are_unique() -> None:
+    specs = list(generate_specs(20000, seed=4))
+    numbers = [s.publication_number for s in specs]
+    assert len(set(numbers)) == len(numbers)
+    assert len({s.notice_id for s in specs}) == len(specs)
