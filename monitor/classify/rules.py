@@ -7,6 +7,7 @@ does not exist) instead of silently changing who gets alerted.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -118,6 +119,11 @@ class StructuredRule(Strict):
         if bool(self.equals) == bool(self.prefix):
             raise ValueError("give exactly one of 'equals' or 'prefix'")
         return self
+
+    @functools.cached_property
+    def equals_lower(self) -> frozenset[str]:
+        """Codes compare case-insensitively (real notices mix case, e.g. legacy TED element names)."""
+        return frozenset(v.lower() for v in self.equals)
 
 
 class Thresholds(Strict):

@@ -163,10 +163,10 @@ def _structured_values(record: NoticeRecord, name: str) -> Iterator[tuple[str, s
             yield f"{name} (lot {lot.lot_id})", str(code)
 
 
-def _structured_hit(record: NoticeRecord, rule: StructuredRule) -> tuple[str, str] | None:
-    wanted = {v.lower() for v in rule.equals}
-    for where, code in _structured_values(record, rule.field):
-        value = code.lower()
+def _structured_hit(values: list[tuple[str, str, str]], rule: StructuredRule) -> tuple[str, str] | None:
+    """The first (where, code) of ``values`` (where, code, lower-cased code) that ``rule`` accepts."""
+    wanted = rule.equals_lower
+    for where, code, value in values:
         if (wanted and value in wanted) or any(value.startswith(p) for p in rule.prefix):
             return where, code
     return None
@@ -215,8 +215,11 @@ def _score(
     reasons: list[Reason] = []
     not_counted: list[NotCounted] = list(dropped)  # the matcher's drops first (see ``matcher_dropped``)
     structured_score = 0.0
+    values_of: dict[str, list[tuple[str, str, str]]] = {}
     for rule in rules.config.structured:
-        found = _structured_hit(record, rule)
+        if rule.field not in values_of:  # several rules read the same field (BT-776, CPV): read it once
+            values_of[rule.field] = [(w, c, c.lower()) for w, c in _structured_values(record, rule.field)]
+        found = _structured_hit(values_of[rule.field], rule)
         if not found:
             continue
         where, code = found
