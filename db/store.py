@@ -53,7 +53,7 @@ from db.store_keys import (
     split_version_ref,
     version_ref,
 )
-from db.store_sql import insert_ignore, query, update_by_pk
+from db.store_sql import insert_ignore, query, supersede, update_by_pk
 
 _CHUNK = 500  # ids per IN (...) query: well under SQLite's and PostgreSQL's parameter limits
 _ZLIB_LEVEL = 6  # zlib's default: ~5x on eForms XML; level 9 costs twice the time for ~3 % more
@@ -425,7 +425,9 @@ class Store:
             events += self._event(proc_pk, notice_pk, "awarded", None, awards, now)
         touched = {proc_pk}
         if base is not None:
-            events += self._link(base[0], base[1], notice_pk, data, proc_pk, record.changes, now)
+            events += self._link(
+                base[0], base[1], notice_pk, data, proc_pk, record.changes, now, change_row_linked=True
+            )
             touched.add(base[2])
         keys = [values["publication_key"]]
         if eforms:
@@ -559,11 +561,16 @@ class Store:
         change_proc_pk: int,
         change: Any,
         now: datetime,
+        *,
+        change_row_linked: bool = False,
     ) -> list[str]:
-        """Record that ``change_pk`` changes ``base_pk``: supersede, store the diff, raise events."""
-        update_by_pk(self.session, Notice, change_pk, {"changes_notice_pk": base_pk, "updated_at": now})
-        if query(self.session, "superseded_by", pk=base_pk).scalar_one() is None:
-            update_by_pk(self.session, Notice, base_pk, {"superseded_by_pk": change_pk, "updated_at": now})
+        """Record that ``change_pk`` changes ``base_pk``: supersede, store the diff, raise events.
+
+        ``change_row_linked``: the change notice's row already names its base (it was inserted so).
+        """
+        if not change_row_linked:
+            update_by_pk(self.session, Notice, change_pk, {"changes_notice_pk": base_pk, "updated_at": now})
+        supersede(self.session, base_pk, change_pk, now)
         diff = diff_records(NoticeRecord.from_dict(base_record), NoticeRecord.from_dict(change_record))
         inserted = self._insert_ignore(
             NoticeDiff,

@@ -46,6 +46,20 @@ def update_by_pk(session: Session, model: Any, pk: int, values: dict[str, Any]) 
     return session.connection().execute(_update_stmt(_table(model)), {"b_pk": pk, **values}).rowcount
 
 
+@cache
+def _supersede_stmt(table: Table) -> Update:
+    return update(table).where(table.c.id == bindparam("b_pk"), table.c.superseded_by_pk.is_(None))
+
+
+def supersede(session: Session, base_pk: int, change_pk: int, now: Any) -> None:
+    """Mark ``base_pk`` superseded by ``change_pk`` unless another change superseded it first."""
+    from db.models.notices import Notice
+
+    session.connection().execute(
+        _supersede_stmt(_table(Notice)), {"b_pk": base_pk, "superseded_by_pk": change_pk, "updated_at": now}
+    )
+
+
 # ---------------------------------------------------------------------------------- queries
 def _queries() -> dict[str, Any]:
     from sqlalchemy import select
@@ -69,7 +83,6 @@ def _queries() -> dict[str, Any]:
             n.changed_notice_ref.in_(bindparam("refs", expanding=True))
         ),
         "record": select(n.record).where(n.id == bindparam("pk")),
-        "superseded_by": select(n.superseded_by_pk).where(n.id == bindparam("pk")),
         "changes_notice": select(n.changes_notice_pk).where(n.id == bindparam("pk")),
         "raw_owner": select(n.raw_document_pk).where(n.id == bindparam("pk")),
         "raw_error": select(r.parse_error).where(r.id == bindparam("pk")),
