@@ -21,6 +21,7 @@ from scrapers.spiders.ted import api_error_message
 
 KEY_ENV = "TENDERWATCH_HILMA_SUBSCRIPTION_KEY"
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
+KEY_PORTAL = "https://hns-hilma-prod-apim.developer.azure-api.net"
 BATCH_MAX = 50  # the batch read takes at most 50 ids (sources.md §3, official)
 SELECT = "noticeId,id,eFormsId,datePublished,mainType,cpvCodes,titleFi"
 ID_FIELDS = ("noticeId", "id", "eFormsId")
@@ -148,7 +149,7 @@ class HilmaSpider(TenderSpider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if not self.key:
             self.logger.warning(
-                "HILMA skipped: no subscription key (set %s; see sources.md §3 for how to get one)", KEY_ENV
+                "HILMA skipped: no subscription key (set %s; keys: %s, product avp-read)", KEY_ENV, KEY_PORTAL
             )
             raise CloseSpider(SKIPPED_NO_KEY)
         now = datetime.now(UTC)
