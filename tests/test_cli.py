@@ -19,11 +19,32 @@ def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[st
 
 
 REQUIRED = {
-    ("db", "upgrade"), ("config", "check"), ("crawl",), ("run",), ("serve",), ("demo",), ("parse",),
-    ("classify",), ("explain",), ("rules", "check"), ("rules", "preview"), ("eval",), ("procedure",),
-    ("reparse",), ("status",), ("subscribers", "add"), ("subscribers", "import"), ("alerts", "send"),
-    ("alerts", "list"), ("alerts", "retry"), ("branches", "unmapped"), ("unsubscribe",), ("backfill", "ted"),
-    ("report", "branches"), ("report", "calls"), ("report", "send"),
+    ("db", "upgrade"),
+    ("config", "check"),
+    ("crawl",),
+    ("run",),
+    ("serve",),
+    ("demo",),
+    ("parse",),
+    ("classify",),
+    ("explain",),
+    ("rules", "check"),
+    ("rules", "preview"),
+    ("eval",),
+    ("procedure",),
+    ("reparse",),
+    ("status",),
+    ("subscribers", "add"),
+    ("subscribers", "import"),
+    ("alerts", "send"),
+    ("alerts", "list"),
+    ("alerts", "retry"),
+    ("branches", "unmapped"),
+    ("unsubscribe",),
+    ("backfill", "ted"),
+    ("report", "branches"),
+    ("report", "calls"),
+    ("report", "send"),
 }
 
 
