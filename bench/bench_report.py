@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -235,6 +236,7 @@ def run(db: str, n: int) -> dict[str, float]:
         timed("render html with both charts", lambda: render_html(rep, "fi", charts=report_charts(rep, "fi")))
     finally:
         get_engine(url).dispose()
+        shutil.rmtree(tmp, ignore_errors=True)  # the SQLite file of a million procedures is large
         if admin is not None:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
