@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from dateutil.easter import easter as dateutil_easter
+
 HELSINKI = ZoneInfo("Europe/Helsinki")
 
 
@@ -120,24 +122,11 @@ def _add_months(d: date, months: int) -> date:
 
 
 # ------------------------------------------------------------------------------ working days
-def _easter(year: int) -> date:
-    """Gregorian Easter Sunday (the anonymous Gregorian algorithm)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    l_ = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * l_) // 451
-    month = (h + l_ - 7 * m + 114) // 31
-    day = (h + l_ - 7 * m + 114) % 31 + 1
-    return date(year, month, day)
 
 
 def finnish_holidays(year: int) -> set[date]:
     """Public holidays on which Finnish offices are closed (Midsummer Eve and Christmas Eve included)."""
-    easter = _easter(year)
+    easter = dateutil_easter(year)  # Gregorian, dateutil's default
     midsummer_eve = next(date(year, 6, d) for d in range(19, 26) if date(year, 6, d).weekday() == 4)
     all_saints = next(
         d for d in (date(year, 10, 31) + timedelta(days=i) for i in range(7)) if d.weekday() == 5

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 
 import scrapy
+from dateutil.easter import easter
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 
@@ -20,24 +21,6 @@ from scrapers.spiders.base import SpiderArgumentError, TenderSpider, normalize_p
 _MEMBER_DAY = re.compile(r"(?<!\d)(\d{8})_(\d{1,5})(?:/|\.tar|$)")
 _MEMBER_NUMBER = re.compile(r"(\d{1,10})[_-](\d{4})\.xml$")
 MAX_404_BACK = 10  # consecutive missing issues tolerated while looking backwards for the window
-
-
-def easter(year: int) -> date:
-    """Easter Sunday (Gregorian, the anonymous algorithm).
-
-    >>> easter(2026), easter(2024)
-    (datetime.date(2026, 4, 5), datetime.date(2024, 3, 31))
-    """
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    m = (32 + 2 * e + 2 * i - h - k) % 7
-    n = (a + 11 * h + 22 * m) // 451
-    month, day = divmod(h + m - 7 * n + 114, 31)
-    return date(year, month, day + 1)
 
 
 def no_issue_days(year: int) -> set[date]:
