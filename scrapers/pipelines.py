@@ -116,7 +116,8 @@ def _union(base: Signals, add: Signals | None) -> Signals:
 
 
 class StorePipeline:
-    """Parse with :func:`scrapers.parsers.eforms.parse_notice`, then ``Store.ingest``.
+    """Parse with :func:`scrapers.parsers.eforms.parse_notice`, then store a batch at a time
+    (``Store.ingest_many``: multi-row inserts; one by one only to isolate a failing notice).
 
     Counters (crawl-run figures): ``tenderwatch/seen``, ``/new``, ``/updated``, ``/duplicate``,
     ``/filtered`` (wrong country); errors as ``tenderwatch/errors/<kind>`` (``parse_<kind>``
@@ -133,6 +134,8 @@ class StorePipeline:
         self.session: Session | None = None
         self.store: Store | None = None
         self.batch: list[tuple[Callable[[Store], IngestResult | None], IngestResult | None]] = []
+        self.pending: list[tuple[NoticeRecord, RawDoc]] = []
+        """Parsed notices waiting for the batch's one ``Store.ingest_many`` (multi-row inserts)."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -187,7 +190,11 @@ class StorePipeline:
             stats.inc_value("tenderwatch/filtered")
             return item
         record = merge_signals(record, {**national_signals(record), **item.extra_signals}, item.lot_signals)
-        self._write(lambda store: store.ingest(record, raw))
+        if not self.batch and not self.pending:
+            self._schedule_commit()
+        self.pending.append((record, raw))
+        if len(self.batch) + len(self.pending) >= self.commit_every:
+            self._commit()
         return item
 
     # ------------------------------------------------------------------ batching
@@ -208,14 +215,31 @@ class StorePipeline:
                 self._schedule_commit()
             self.batch.append((action, result))
             self._count(result, +1)
-        if len(self.batch) >= self.commit_every:
+        if len(self.batch) + len(self.pending) >= self.commit_every:
             self._commit()
 
-    def _replay(self, failed: Callable[[Store], IngestResult | None]) -> None:
+    def _flush(self) -> None:
+        """Store the pending notices in one ``ingest_many``; on a database error, replay the
+        whole batch one call at a time so only the failing notice is lost."""
+        assert self.store is not None
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, []
+        try:
+            results = self.store.ingest_many(pending)
+        except SQLAlchemyError:
+            actions = [functools.partial(_ingest_one, record=r, raw=w) for r, w in pending]
+            self._replay(*actions)
+            return
+        for (record, raw), result in zip(pending, results, strict=True):
+            self.batch.append((functools.partial(_ingest_one, record=record, raw=raw), result))
+            self._count(result, +1)
+
+    def _replay(self, *failed: Callable[[Store], IngestResult | None]) -> None:
         assert self.session is not None and self.store is not None
         self.session.rollback()
         done, self.batch = self.batch, []
-        for action, old in [*done, (failed, None)]:
+        for action, old in [*done, *((f, None) for f in failed)]:
             self._count(old, -1)
             try:
                 with self.session.begin_nested():
@@ -243,7 +267,7 @@ class StorePipeline:
         the write lock, and a read between two slow downloads must not keep the service's
         other jobs waiting.
         """
-        if not self.batch and self.session is not None:
+        if not self.batch and not self.pending and self.session is not None:
             self.session.commit()
 
     def _schedule_commit(self) -> None:
@@ -260,5 +284,11 @@ class StorePipeline:
         if self.timer is not None and self.timer.active():
             self.timer.cancel()
         self.timer = None
+        self._flush()
         self.session.commit()
         self.batch = []
+
+
+def _ingest_one(store: Store, *, record: NoticeRecord, raw: RawDoc) -> IngestResult:
+    """One notice through :meth:`Store.ingest`: how a failed batch is replayed."""
+    return store.ingest(record, raw)

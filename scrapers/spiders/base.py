@@ -7,6 +7,7 @@ Spider arguments arrive as strings (``-a key=value``); they are parsed here once
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -14,6 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import scrapy
+from scrapy.exceptions import CloseSpider
+from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -182,6 +185,25 @@ class TenderSpider(scrapy.Spider):
         return known
 
     # ------------------------------------------------------------------ errors
+    def api_json(self, response: Response, what: str) -> Any:
+        """The JSON body of an API answer; an error status or a non-JSON body is counted, logged
+        with the API's own message and ends the crawl as ``api_error`` (retrying cannot help)."""
+        assert self.crawler.stats is not None
+        if response.status >= 400:
+            message = api_error_message(response)
+            self.count_error(
+                f"api_{response.status}", "%s refused (HTTP %s): %s", what, response.status, message
+            )
+            self.crawler.stats.set_value("tenderwatch/api_error", message)
+            raise CloseSpider("api_error")
+        try:
+            return response.json()
+        except ValueError:
+            self.count_error(
+                "api_not_json", "%s answered something that is not JSON: %.200r", what, response.text
+            )
+            raise CloseSpider("api_error") from None
+
     def count_error(self, kind: str, message: str, *args: Any) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"tenderwatch/errors/{kind}")
@@ -200,3 +222,16 @@ class TenderSpider(scrapy.Spider):
                 getattr(request, "url", "?"),
                 failure.getErrorMessage(),
             )
+
+
+def api_error_message(response: Response) -> str:
+    """The error text of a 4xx/5xx API answer, whatever its shape (JSON or not)."""
+    try:
+        data = json.loads(response.text)
+    except (ValueError, AttributeError):
+        return response.text[:300] if hasattr(response, "text") else f"HTTP {response.status}"
+    if isinstance(data, dict):
+        parts = [str(data[k]) for k in ("error", "type", "code", "message", "detail") if data.get(k)]
+        if parts:
+            return ": ".join(dict.fromkeys(parts))
+    return json.dumps(data)[:300]

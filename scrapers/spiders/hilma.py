@@ -17,7 +17,6 @@ from scrapy.http import JsonRequest, Response
 
 from scrapers.items import DocumentItem, Signals
 from scrapers.spiders.base import TenderSpider, parse_number
-from scrapers.spiders.ted import api_error_message
 
 KEY_ENV = "TENDERWATCH_HILMA_SUBSCRIPTION_KEY"
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
@@ -188,19 +187,7 @@ class HilmaSpider(TenderSpider):
     def parse_search(self, response: Response, lower: datetime, upper: datetime, skip: int) -> Iterator[Any]:
         assert self.crawler.stats is not None
         stats = self.crawler.stats
-        if response.status >= 400:
-            message = api_error_message(response)
-            self.count_error(
-                f"api_{response.status}", "HILMA search refused (HTTP %s): %s", response.status, message
-            )
-            raise CloseSpider("api_error")
-        try:
-            data = response.json()
-        except ValueError:
-            self.count_error(
-                "api_not_json", "HILMA search answered something that is not JSON: %.200r", response.text
-            )
-            raise CloseSpider("api_error") from None
+        data = self.api_json(response, "HILMA search")
         hits = data.get("value") or [] if isinstance(data, dict) else []
         stats.inc_value("tenderwatch/listed", len(hits))
         ids = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -40,19 +39,6 @@ def build_query(start: date, end: date, countries: list[str], notice_types: list
             parts.append(f"{field} IN ({' '.join(values)})")
     # ASC is rejected by the API; DESC works with ITERATION (sources.md §1).
     return " AND ".join(parts) + " SORT BY publication-date DESC"
-
-
-def api_error_message(response: Response) -> str:
-    """The error text of a 4xx/5xx API answer, whatever its shape (JSON or not)."""
-    try:
-        data = json.loads(response.text)
-    except (ValueError, AttributeError):
-        return response.text[:300] if hasattr(response, "text") else f"HTTP {response.status}"
-    if isinstance(data, dict):
-        parts = [str(data[k]) for k in ("error", "type", "code", "message", "detail") if data.get(k)]
-        if parts:
-            return ": ".join(dict.fromkeys(parts))
-    return json.dumps(data)[:300]
 
 
 class TedSpider(TenderSpider):
@@ -148,20 +134,7 @@ class TedSpider(TenderSpider):
     def parse_search(self, response: Response) -> Iterator[scrapy.Request]:
         assert self.crawler.stats is not None
         stats = self.crawler.stats
-        if response.status >= 400:
-            message = api_error_message(response)
-            self.count_error(
-                f"api_{response.status}", "TED search refused (HTTP %s): %s", response.status, message
-            )
-            stats.set_value("tenderwatch/api_error", message)
-            raise CloseSpider("api_error")
-        try:
-            data = response.json()
-        except ValueError:
-            self.count_error(
-                "api_not_json", "TED search answered something that is not JSON: %.200r", response.text
-            )
-            raise CloseSpider("api_error") from None
+        data = self.api_json(response, "TED search")
         if data.get("timedOut"):
             stats.inc_value("tenderwatch/timed_out_pages")
             retry = get_retry_request(

@@ -183,7 +183,15 @@ def test_pipeline_isolates_a_database_error_to_its_notice(
             raise OperationalError("INSERT ...", {}, Exception("disk I/O error"))
         return real_ingest(self, record, raw)
 
+    def flaky_many(self: Store, items):  # type: ignore[no-untyped-def]
+        items = list(items)
+        if any(raw.source_id == victim for _, raw in items):
+            raise OperationalError("INSERT ...", {}, Exception("disk I/O error"))
+        return real_many(self, items)
+
+    real_many = Store.ingest_many
     monkeypatch.setattr(Store, "ingest", flaky)
+    monkeypatch.setattr(Store, "ingest_many", flaky_many)
     now = datetime.now(UTC)
     for notice in corpus:
         pipeline.process_item(DocumentItem("ted", notice.api_number, None, notice.xml, now))
