@@ -16,15 +16,11 @@ def demo_cmd() -> None:
     Alerts for the example subscribers in config/subscribers.yaml go to var/outbox/ as
     .eml files, or to TENDERWATCH_SMTP_HOST when set. A second run writes no new emails.
     """
-    from monitor.appconfig import ConfigError, load_config
+    from monitor.cli.common import config_or_exit
     from monitor.demo import run_demo
 
     settings = get_settings()
-    try:
-        config = load_config(settings.config_dir)
-    except ConfigError as exc:
-        click.echo(exc.report(), err=True)
-        raise SystemExit(1) from None
+    config = config_or_exit(settings.config_dir)
     summary = run_demo(settings, config)
     click.echo("TenderWatch demo")
     for line in summary.lines():

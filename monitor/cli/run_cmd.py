@@ -18,15 +18,11 @@ from monitor.settings import get_settings
 def run_cmd(once: bool, sources: tuple[str, ...], no_crawl: bool, as_json: bool) -> None:
     """Crawl the configured sources, classify, match, queue and send alerts, once."""
     from db import migrate
-    from monitor.appconfig import ConfigError, load_config
+    from monitor.cli.common import config_or_exit
     from monitor.pipeline import run_once
 
     settings = get_settings()
-    try:
-        config = load_config(settings.config_dir)
-    except ConfigError as exc:
-        click.echo(exc.report(), err=True)
-        raise SystemExit(1) from None
+    config = config_or_exit(settings.config_dir)
     migrate.upgrade(settings.db_url)
     chosen = [] if no_crawl else (list(sources) or None)
     figures = run_once(settings, config, chosen, now=datetime.now(UTC))
