@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -70,7 +70,33 @@ def ingest_many(store: Store, items: Iterable[tuple[NoticeRecord, RawDoc]]) -> l
     for it in prepared:
         if results[it.index] is None:
             results[it.index] = store._ingest(it.record, it.raw, it.data)
+    if store.session.get_bind().dialect.name == "postgresql":
+        _refresh_statistics(store)
     return [r for r in results if r is not None]
+
+
+_STATS_TABLES = tuple(m.__tablename__ for m in (Notice, NoticeSource, Procedure, RawDocument))
+
+
+def _refresh_statistics(store: Store) -> None:
+    """ANALYZE the store's tables on PostgreSQL once they have changed by 10 % since the last time.
+
+    Autovacuum does this, but a bulk load (a backfill into a new database) outruns it, and some
+    servers run with it off. With statistics of an empty table, the planner answers this
+    module's ``IN (...)`` look-ups with sequential scans, and a 100,000-notice load ran at a
+    third of its speed. The rule is autovacuum's default (50 rows + 10 %); the counters are the
+    server's own, so several writers share the work.
+    """
+    conn = store.session.connection()
+    stale = conn.execute(
+        text(
+            "SELECT relname FROM pg_stat_user_tables"
+            " WHERE relname IN :tables AND n_mod_since_analyze > 50 + 0.1 * n_live_tup"
+        ).bindparams(bindparam("tables", expanding=True)),
+        {"tables": list(_STATS_TABLES)},
+    ).scalars()
+    for table in stale:  # names from our own models, not from input
+        conn.exec_driver_sql(f'ANALYZE "{table}"')
 
 
 def _prepare(index: int, record: NoticeRecord, raw: RawDoc, notice_columns: Any) -> _Item:

@@ -137,3 +137,24 @@ def test_ingest_many_fills_publication_numbers_in_bulk_like_one_by_one(
 
         days = set(session.scalars(select(Procedure.first_published)))
         assert days == {teds[0].publication_date}  # the procedures learnt TED's publication date
+
+
+def test_ingest_many_refreshes_planner_statistics_on_postgresql(pg_url: str) -> None:
+    """A bulk load outruns autovacuum (off on some servers): ingest_many runs ANALYZE itself."""
+    from sqlalchemy import func, select, text
+
+    def last_analyze(session) -> object:  # type: ignore[no-untyped-def]
+        return session.scalar(text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'notices'"))
+
+    maker = get_sessionmaker(pg_url)
+    with maker() as session:
+        before = last_analyze(session)
+    calls = [call(publication_number=f"{i:08d}-2026") for i in range(1, 121)]
+    with maker.begin() as session:
+        Store(session, clock=lambda: NOW).ingest_many([(r, raw(r)) for r in calls[:60]])
+        session.execute(select(func.pg_stat_force_next_flush()))  # the counters reach the server at commit
+    with maker.begin() as session:
+        Store(session, clock=lambda: NOW).ingest_many([(r, raw(r)) for r in calls[60:]])
+    with maker() as session:
+        after = last_analyze(session)
+    assert after is not None and (before is None or after > before)
