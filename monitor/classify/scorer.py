@@ -14,14 +14,15 @@ every prototype (research/innovation.md §2).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from db.record import NoticeRecord
 from monitor.classify.rules import Rules, StructuredRule
-from monitor.textmatch import Hit
+from monitor.textmatch import Dropped, Hit, Matches
 from monitor.textmatch.matcher import required_literal
+from monitor.textmatch.morphology import ISO1_TO_3
 from monitor.textmatch.tokens import snippet
 
 Label = Literal["innovative", "possible", "none"]
@@ -176,32 +177,120 @@ def classify(record: NoticeRecord, rules: Rules) -> Classification:
     """Score one notice with ``rules``. Pure: no I/O, safe to call from many processes."""
     fields = list(text_fields(record))
     matches = rules.matcher.match((name, lang, text) for name, _, lang, text in fields)
-    dropped = [
-        NotCounted(d.hit.term_id, d.hit.field, d.hit.matched, d.hit.snippet, d.why, d.hit.lang)
-        for d in matches.dropped
-    ]
+    dropped = [_not_counted(d) for d in matches.dropped]
     excluded = [ExcludedSpan(e.rule, e.field, e.text, e.lang) for e in matches.excluded]
     return _score(record, rules, fields, matches.hits, dropped, excluded)
 
 
-def rescore(record: NoticeRecord, stored: dict[str, Any], rules: Rules) -> Classification | None:
+def rescore(record: NoticeRecord, stored: Mapping[str, Any], rules: Rules) -> Classification | None:
     """Score again from a stored result's text hits, skipping text matching (most of the cost).
 
     Exact when the stored result came from a matcher with the same words, exclusions, vetoes and
     negation (``Rules.matcher_version``): then only weights, thresholds, multipliers or structured
     rules can differ, and those are re-applied here. None when it does not apply.
     """
-    if (
-        not rules.matcher_version
-        or stored.get("matcher_version") != rules.matcher_version
-        or "hits" not in stored
-    ):
+    if not rules.matcher_version or stored.get("matcher_version") != rules.matcher_version:
         return None
-    hits = [Hit(**h) for h in stored["hits"]]
-    k = int(stored.get("matcher_dropped", 0))
-    dropped = [NotCounted(**n) for n in stored.get("not_counted", [])[:k]]
-    excluded = [ExcludedSpan(**e) for e in stored.get("excluded", [])]
-    return _score(record, rules, list(text_fields(record)), hits, dropped, excluded)
+    fields = list(text_fields(record))
+    matched = _stored_matches(stored, fields, None)
+    return None if matched is None else _score(record, rules, fields, *matched)
+
+
+class Reclassifier:
+    """A notice's result under ``candidate`` rules, from its stored result under ``current`` rules as
+    far as that holds, matching text only for terms whose words changed, and only where they might
+    match.
+
+    Always equal to ``classify(record, candidate)`` (tests/classify/test_reclassify.py compares them
+    for many kinds of edits); only the cost differs:
+
+    - the same words, exclusions and negation (a weights, thresholds or structured-rules edit):
+      the stored hits are re-scored (as :func:`rescore`), no text is read;
+    - the same exclusions, negation and compound settings, some words or concepts edited
+      (``KeywordMatcher.delta_from``): where the edited words cannot match (the probe, a token-level
+      pre-check far cheaper than matching), the stored hits of the candidate's terms are re-scored;
+      elsewhere only the changed terms are matched, and the stored hits of the others kept;
+    - anything else (an exclusion or negation cue edited, no stored result, one from other rules):
+      a full classification.
+    """
+
+    def __init__(self, candidate: Rules, current: Rules) -> None:
+        self.candidate = candidate
+        self._stored_version = current.matcher_version
+        self.delta = candidate.matcher.delta_from(current.matcher) if current.matcher_version else None
+        """None when stored results cannot help (see ``KeywordMatcher.delta_from``)."""
+        self._unprobed = self.delta.same | self.delta.same_unless_probed if self.delta else frozenset()
+        """Terms whose stored results hold wherever the probe finds nothing."""
+
+    @property
+    def reuses_stored(self) -> bool:
+        """False when every notice is classified in full (an exclusion or negation edit): then a caller
+        need not read stored results at all."""
+        return self.delta is not None
+
+    def __call__(self, record: NoticeRecord, stored: Mapping[str, Any] | None) -> Classification:
+        """``stored``: the notice's stored ``Classification.to_dict()``, if any (of any rules)."""
+        delta = self.delta
+        if delta is None or not stored or stored.get("matcher_version") != self._stored_version:
+            return classify(record, self.candidate)
+        fields = list(text_fields(record))
+        texts = [(name, lang, text) for name, _, lang, text in fields]
+        # Same exclusions in both rules, so the stored result lists every excluded span there is.
+        no_exclusions = stored.get("excluded") == []
+        kept, fresh = self._unprobed, None
+        if delta.probe is not None and delta.probe.might_match(texts, no_exclusions=no_exclusions):
+            assert delta.changed is not None  # a probe implies changed terms
+            kept, fresh = delta.same, delta.changed.match(texts, no_exclusions=no_exclusions)
+        matched = _stored_matches(stored, fields, kept, fresh)
+        if matched is None:
+            return classify(record, self.candidate)
+        return _score(record, self.candidate, fields, *matched)
+
+
+def _stored_matches(
+    stored: Mapping[str, Any],
+    fields: list[tuple[str, str, str, str]],
+    kept: frozenset[tuple[str, str]] | None,
+    fresh: Matches | None = None,
+) -> tuple[list[Hit], list[NotCounted], list[ExcludedSpan]] | None:
+    """The matcher's output for a notice from its stored result: hits and dropped hits of the terms
+    (id, language) in ``kept`` (None: all), with ``fresh`` matches of other terms merged in, and the
+    excluded spans. None when the stored result cannot be used.
+
+    Merged, the lists are in the matcher's own order: text by text in ``fields`` order, hits by
+    position then term id, drops term by term (see ``KeywordMatcher._match_one``). The sorts are
+    stable and no term is on both sides, so this is the order a full match gives, also for results
+    stored before the matcher ordered its output.
+    """
+    if stored.get("hits") is None:
+        return None
+    order: dict[tuple[str, str | None], int] = {}
+    for i, (name, _, lang, _) in enumerate(fields):
+        order.setdefault((name, ISO1_TO_3.get(lang, lang)), i)
+    if len(order) < len(fields):  # two texts of one field in one language: hits cannot be placed
+        return None
+    hits = [Hit(**h) for h in stored["hits"] if kept is None or (h["term_id"], h["lang"]) in kept]
+    k = int(stored.get("matcher_dropped") or 0)
+    dropped = [
+        NotCounted(**n)
+        for n in (stored.get("not_counted") or [])[:k]
+        if kept is None or (n["signal_id"], n.get("lang")) in kept
+    ]
+    if fresh is not None:
+        hits.extend(fresh.hits)
+        dropped.extend(_not_counted(d) for d in fresh.dropped)
+    try:
+        hits.sort(key=lambda h: (order[h.field, h.lang], h.start, h.end, h.term_id))
+        dropped.sort(key=lambda n: (order[n.field, n.lang], n.signal_id))
+    except KeyError:  # a hit in a text the record no longer has: the stored result is stale
+        return None
+    excluded = [ExcludedSpan(**e) for e in stored.get("excluded") or []]
+    return hits, dropped, excluded
+
+
+def _not_counted(dropped: Dropped) -> NotCounted:
+    hit = dropped.hit
+    return NotCounted(hit.term_id, hit.field, hit.matched, hit.snippet, dropped.why, hit.lang)
 
 
 def _score(
@@ -244,13 +333,16 @@ def _score(
 
     fired = {r.signal_id for r in reasons}
     same_fact = {k.id: [s for s in k.same_fact_as if s in fired] for k in rules.config.keywords}
+    vetoes: dict[str, tuple[str, str, str] | None] = {}  # per signal: its notice veto searches every text
     hits = []
     for hit in matched:
         if same_fact.get(hit.term_id):
             why = f"same fact as structured signal {same_fact[hit.term_id][0]}, counted there"
             not_counted.append(NotCounted(hit.term_id, hit.field, hit.matched, hit.snippet, why, hit.lang))
             continue
-        veto = _structured_veto(rules.structured_vetoes.get(hit.term_id, ()), fields)
+        if hit.term_id not in vetoes:
+            vetoes[hit.term_id] = _structured_veto(rules.structured_vetoes.get(hit.term_id, ()), fields)
+        veto = vetoes[hit.term_id]
         if veto:
             why = f"vetoed: {veto[2]!r} in {veto[0]}"
             not_counted.append(NotCounted(hit.term_id, hit.field, hit.matched, hit.snippet, why, hit.lang))

@@ -30,7 +30,7 @@ from db.models.classification import ClassificationChange, NoticeClassification
 from db.models.notices import Notice, Procedure
 from db.record import NoticeRecord
 from monitor.classify.rules import Rules
-from monitor.classify.scorer import LABEL_RANK, Classification, classify, rescore
+from monitor.classify.scorer import LABEL_RANK, Classification, Reclassifier, classify
 
 RECLASSIFY_STATES = ("open", "planned")
 BATCH = 500  # notices per query and flush: bounded memory, few round trips
@@ -217,8 +217,12 @@ def preview(
     """What ``candidate`` would change compared with ``current`` on notices published since ``since``.
 
     The stored result is reused as the "current" label where it came from ``current``; otherwise
-    both are computed. Read-only, through plain reading connections (never the store's
-    ``BEGIN IMMEDIATE`` on SQLite), so a long preview never holds up the service's writers.
+    both are computed. The candidate's result reuses the stored text hits as far as they still hold
+    (:class:`~monitor.classify.scorer.Reclassifier`): text is matched again only where the
+    candidate's edited words might match, so even a words edit need not match every text.
+
+    Read-only, through plain reading connections (never the store's ``BEGIN IMMEDIATE`` on
+    SQLite), so a long preview never holds up the service's writers.
     ``workers`` > 1 forks that many processes (default: one per core), each reading its own
     id ranges, so parsing stored JSON runs in parallel too.
     """
@@ -232,7 +236,8 @@ def preview(
         return report
     ranges = [(a, min(a + chunk - 1, hi)) for a in range(lo, hi + 1, chunk)]
     workers = workers or os.cpu_count() or 1
-    _WORK.update(url=url, candidate=candidate, current=current, since=since)
+    # Built once, before forking: the workers inherit its compiled probe matcher.
+    _WORK.update(url=url, current=current, since=since, reclassify=Reclassifier(candidate, current))
     try:
         if workers > 1 and len(ranges) > 1 and "fork" in multiprocessing.get_all_start_methods():
             _warm_up(candidate)
@@ -281,13 +286,11 @@ def _fresh_connections() -> None:
 def _preview_range(
     bounds: tuple[int, int],
 ) -> tuple[int, list[PreviewChange], dict[str, int], dict[str, int]]:
-    candidate: Rules = _WORK["candidate"]
     current: Rules = _WORK["current"]
     since: date | None = _WORK["since"]
-    # Same words, exclusions and negation in both: the stored hits can be re-scored without matching
-    # text again (scorer.rescore), which is most of the cost. Only then is the stored result read.
-    reuse = bool(candidate.matcher_version) and candidate.matcher_version == current.matcher_version
-    stored_result = NoticeClassification.result if reuse else literal(None)
+    reclassify: Reclassifier = _WORK["reclassify"]
+    # The stored result (large JSON) is read only when the candidate can reuse some of its text hits.
+    stored_result = NoticeClassification.result if reclassify.reuses_stored else literal(None)
     query = (
         select(
             Notice.id,
@@ -309,14 +312,14 @@ def _preview_range(
     changes: list[PreviewChange] = []
     before: dict[str, int] = {}
     after: dict[str, int] = {}
-    for notice_pk, number, title, data, label, score, version, result in rows:
+    for notice_pk, number, title, data, label, score, version, stored in rows:
         record = NoticeRecord.from_dict(data)
         if version == current.version and label is not None:
             old_label, old_score = label, score
         else:
             old = classify(record, current)
             old_label, old_score = old.label, old.score
-        new = (rescore(record, result, candidate) if result else None) or classify(record, candidate)
+        new = reclassify(record, stored)
         before[old_label] = before.get(old_label, 0) + 1
         after[new.label] = after.get(new.label, 0) + 1
         if new.label != old_label:

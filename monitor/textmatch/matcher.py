@@ -18,6 +18,12 @@ How a term matches (per language; text is matched only against terms of its own 
 Exclusion spans (organisation names, boilerplate) are blanked out before anything else and
 reported. A hit with a negation cue in the same clause (within a token window) is dropped,
 as is a hit whose clause matches one of the term's veto regexes.
+
+Results come in one canonical order (text by text; hits by position, then term id; dropped hits
+term by term), so a term's results never depend on which other terms the matcher holds. That is
+what lets ``rules preview`` reuse stored results: :meth:`KeywordMatcher.delta_from` tells which
+terms of an edited matcher still find what they found before, and :meth:`KeywordMatcher.might_match`
+is the cheap, sound pre-check of where the edited words could find anything at all.
 """
 
 from __future__ import annotations
@@ -123,6 +129,37 @@ class _Compiled:
     analysis: dict[str, _Analysis] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _Settings:
+    """A matcher's settings other than its terms: what every term's results depend on."""
+
+    exclusions: tuple[tuple[str, str], ...]  # (rule name, regex) in order: of nested spans the first is named
+    negation_cues: tuple[tuple[str, tuple[str, ...]], ...]
+    negation_window: tuple[int, int]
+    compound_heads: tuple[tuple[str, tuple[str, ...]], ...]
+    min_compound_len: int
+
+
+@dataclass(frozen=True)
+class Delta:
+    """How a matcher's results relate to an old matcher's, term by term (:meth:`KeywordMatcher.delta_from`).
+
+    On any text, the new results are the old results of the terms in ``same``, plus what
+    ``changed`` matches; and where ``probe`` finds nothing, they are simply the old results of
+    the terms in ``same`` and ``same_unless_probed`` (``changed`` finds what those found before).
+    """
+
+    same: frozenset[tuple[str, str]]
+    """(term id, language) of terms equal in both matchers."""
+    same_unless_probed: frozenset[tuple[str, str]]
+    """Terms that differ only in some of their words (lemma, stems, regex)."""
+    probe: KeywordMatcher | None
+    """New and otherwise changed terms, and the added or removed words of ``same_unless_probed``
+    terms; None when every term is in ``same``."""
+    changed: KeywordMatcher | None
+    """The new matcher's version of every term not in ``same``; None when there is none."""
+
+
 class KeywordMatcher:
     """Build once (rules load, subscription load), call :meth:`match` / :meth:`find` per notice."""
 
@@ -135,27 +172,93 @@ class KeywordMatcher:
         compound_heads: Mapping[str, Sequence[str]] | None = None,
         min_compound_len: int = 5,
     ) -> None:
-        self.terms: list[Term] = list(terms)
         if isinstance(exclusions, Mapping):
             items = [(name, rx) for name, rxs in exclusions.items() for rx in rxs]
         else:
             items = [(rx, rx) for rx in exclusions]
-        self._exclusions = [(name, re.compile(rx, re.IGNORECASE), required_literal(rx)) for name, rx in items]
-        self._window = negation_window
-        self._min_compound = min_compound_len
-        self._heads = {
-            lang: tuple(lower_same_length(h) for h in hs) for lang, hs in (compound_heads or {}).items()
-        }
+        settings = _Settings(
+            exclusions=tuple(items),
+            negation_cues=tuple((lang, tuple(cues)) for lang, cues in (negation_cues or {}).items()),
+            negation_window=(negation_window[0], negation_window[1]),
+            compound_heads=tuple((lang, tuple(hs)) for lang, hs in (compound_heads or {}).items()),
+            min_compound_len=min_compound_len,
+        )
+        self._build(terms, settings)
+
+    def _build(self, terms: Iterable[Term], settings: _Settings) -> None:
+        self.terms: list[Term] = list(terms)
+        self.settings = settings
+        """Everything besides the terms that decides what matches (see :meth:`delta_from`)."""
+        self._ids = [t.id for t in self.terms]
+        self._exclusions = [
+            (name, re.compile(rx, re.IGNORECASE), required_literal(rx)) for name, rx in settings.exclusions
+        ]
+        self._window = settings.negation_window
+        self._min_compound = settings.min_compound_len
+        self._heads = {lang: tuple(lower_same_length(h) for h in hs) for lang, hs in settings.compound_heads}
         self._vetoes = [tuple(re.compile(v, re.IGNORECASE) for v in t.vetoes) for t in self.terms]
         self._veto_literals = [tuple(required_literal(v) for v in t.vetoes) for t in self.terms]
         self._lang: dict[str, _Compiled] = {}
         for i, term in enumerate(self.terms):
             self._index(i, term)
-        for lang, cues in (negation_cues or {}).items():
+        self._term_langs = frozenset(t.lang for t in self.terms)
+        for lang, cues in settings.negation_cues:
             c = self._compiled(lang)
             words = [phrase_words(cue) for cue in cues]
             c.negation = frozenset(w[0] for w in words if len(w) == 1)
             c.negation_phrases = [w for w in words if len(w) > 1]
+
+    def delta_from(self, old: KeywordMatcher) -> Delta | None:
+        """How this matcher's results relate to ``old``'s, term by term; None when they cannot be related.
+
+        None when a setting that every term depends on differs (exclusions, negation cues and
+        window, compound rules), or when a (term id, language) occurs twice, so that a result's
+        hits could not be told apart by term.
+
+        Otherwise each of this matcher's terms (a ``Term`` is one concept in one language) is:
+
+        - the same as in ``old`` (``Delta.same``): it finds exactly what it found under ``old``,
+          because a term's candidates depend only on the term and the settings, and results are
+          ordered by text, position and term id, never by the other terms;
+        - the same but for some words (``Delta.same_unless_probed``): a term's candidates on a text
+          are what each of its words finds there, word by word, and which of two finds on one span
+          is kept depends on the kind of find, never on which word made it. So where none of the
+          added or removed words finds anything, the term finds exactly what it found under
+          ``old``. Those words go into the probe;
+        - new, or changed otherwise (compound, negation, vetoes): the whole term goes into the probe.
+
+        Terms of ``old`` that are gone have no results here.
+        """
+        if self.settings != old.settings:
+            return None
+        mine, theirs = _by_key(self.terms), _by_key(old.terms)
+        if mine is None or theirs is None:
+            return None
+        same: set[tuple[str, str]] = set()
+        words_differ: set[tuple[str, str]] = set()
+        probe: list[Term] = []
+        for key, term in mine.items():
+            before = theirs.get(key)
+            if before == term:
+                same.add(key)
+            elif before is not None and _only_words_differ(before, term):
+                words_differ.add(key)
+                probe.append(_word_difference(before, term))
+            else:
+                probe.append(term)
+        changed = [t for key, t in mine.items() if key not in same]
+        return Delta(
+            same=frozenset(same),
+            same_unless_probed=frozenset(words_differ),
+            probe=self.with_terms(probe) if probe else None,
+            changed=self.with_terms(changed) if changed else None,
+        )
+
+    def with_terms(self, terms: Iterable[Term]) -> KeywordMatcher:
+        """A matcher of ``terms`` with this one's settings (exclusions, negation, compound rules)."""
+        matcher = KeywordMatcher.__new__(KeywordMatcher)
+        matcher._build(terms, self.settings)
+        return matcher
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -222,20 +325,61 @@ class KeywordMatcher:
         """Accepted hits in ``texts`` (language → text); exclusions, negation and vetoes applied."""
         return self.match([(field, lang, text) for lang, text in texts.items()]).hits
 
-    def match(self, fields: Iterable[tuple[str, str, str]]) -> Matches:
-        """Match every ``(field name, language, text)``; report hits, dropped hits and exclusions."""
+    def match(self, fields: Iterable[tuple[str, str, str]], *, no_exclusions: bool = False) -> Matches:
+        """Match every ``(field name, language, text)``; report hits, dropped hits and exclusions.
+
+        ``no_exclusions``: as in :meth:`might_match`; then nothing is excluded, and texts in a
+        language without terms are not read.
+        """
         out = Matches()
-        items = []
-        for field_name, lang, text in fields:
-            if text:
-                orig = normalise(text)
-                items.append(
-                    (field_name, morphology.ISO1_TO_3.get(lang, lang), orig, lower_same_length(orig))
-                )
-        found = self._exclusion_spans([low for *_, low in items])
+        if no_exclusions:
+            fields = [f for f in fields if morphology.ISO1_TO_3.get(f[1], f[1]) in self._term_langs]
+        items = _prepare(fields)
+        found = [[] for _ in items] if no_exclusions else self._exclusion_spans([low for *_, low in items])
         for (field_name, lang, orig, low), spans in zip(items, found, strict=True):
             self._match_one(field_name, lang, orig, low, spans, out)
         return out
+
+    def might_match(self, fields: Iterable[tuple[str, str, str]], *, no_exclusions: bool = False) -> bool:
+        """False only when :meth:`match` on ``fields`` would find no hit and drop nothing.
+
+        A pre-check several times cheaper than matching, and sound (never False where
+        :meth:`match` finds something) because it asks match's own questions and skips only what
+        comes after them: every hit or dropped hit starts as a candidate, and a candidate comes
+        either from a token whose cached analysis lists a single-word hit or a phrase start, or
+        from a regex search. The tokens are the same (``Tokens.surfaces``, one ``findall`` of the
+        same regex over the same normalised, lower-cased, exclusion-blanked text), the analysis
+        is the same cached function of the surface (so Finnish forms go through the same
+        lemmatiser, however far a lemma is from its surface), and the regexes run on the same
+        masked text. Negation, vetoes, phrase continuation and offsets are skipped: they only
+        ever remove candidates. A test on raw substrings would not be sound: a lemma need not
+        appear in its inflected forms ("koekäytön" → "koekäyttö").
+
+        ``no_exclusions``: the caller knows no exclusion span of this matcher's occurs in these
+        texts (a stored result under the same exclusions listed none), so they need not be searched.
+        """
+        langs = self._term_langs
+        if no_exclusions:  # then only texts in the terms' languages need reading at all
+            fields = [f for f in fields if morphology.ISO1_TO_3.get(f[1], f[1]) in langs]
+        items = _prepare(fields)
+        wanted = [i for i, (_, lang, _, _) in enumerate(items) if lang in langs]
+        if not wanted:
+            return False
+        found = [[] for _ in items] if no_exclusions else self._exclusion_spans([low for *_, low in items])
+        for i in wanted:
+            _, lang, orig, low = items[i]
+            c = self._lang[lang]
+            spans = _outer_spans(found[i])
+            masked = _blank(orig, spans) if spans else orig
+            if any(rx.search(masked) for _, rx in c.regexes):
+                return True
+            cache = c.analysis
+            analyse = self._analyser(c, morphology.get(lang))
+            for surface in set(tokenise(_blank(low, spans) if spans else low).surfaces):
+                _, singles, starts = cache.get(surface) or analyse(surface)
+                if singles or starts:
+                    return True
+        return False
 
     def _exclusion_spans(self, texts: list[str]) -> list[list[tuple[str, int, int]]]:
         """Exclusion matches per text. All texts are joined and each pattern runs once per notice,
@@ -267,24 +411,23 @@ class KeywordMatcher:
         c = self._lang.get(lang)
         masked = orig  # the original case, exclusions blanked: regexes may be case-sensitive, (?-i:PIN)
         if found:
-            spans: list[tuple[int, int]] = []
-            for name, start, end in found:
-                if not any(a <= start and end <= b for a, b in spans):
-                    spans.append((start, end))
-                    out.excluded.append(Excluded(name, field_name, lang, orig[start:end]))
+            spans = _outer_spans(found)
+            for start, end, name in spans:
+                out.excluded.append(Excluded(name, field_name, lang, orig[start:end]))
             low = _blank(low, spans)
             masked = _blank(orig, spans)
         if c is None:
             return
         toks = tokenise(low)
-        morph = morphology.get(lang)
-        analyse = self._analyser(c, morph)
+        analyse = self._analyser(c, morphology.get(lang))
+        cache = c.analysis
         candidates: list[tuple[int, int, int, str, float]] = []  # term, first token, last token, how, factor
         surfaces = toks.surfaces
         n = len(surfaces)
-        analyses = [analyse(s) for s in surfaces]
-        for k in range(n):
-            _, singles, starts = analyses[k]
+        for k, surface in enumerate(surfaces):
+            _, singles, starts = cache.get(surface) or analyse(surface)  # a dict hit costs less than a call
+            if not singles and not starts:  # most tokens
+                continue
             for term_i, how, factor in singles:
                 candidates.append((term_i, k, k, how, factor))
             for term_i, rest, is_stem in starts:  # phrases whose first word this token matches
@@ -293,7 +436,7 @@ class KeywordMatcher:
                 if is_stem:
                     ok = all(surfaces[k + 1 + j].startswith(rest[j]) for j in range(len(rest)))
                 else:
-                    ok = all(rest[j] in analyses[k + 1 + j][0] for j in range(len(rest)))
+                    ok = all(rest[j] in analyse(surfaces[k + 1 + j])[0] for j in range(len(rest)))
                 if ok:
                     candidates.append((term_i, k, k + len(rest), "stem" if is_stem else "lemma", FULL))
         for term_i, rx in c.regexes:
@@ -302,7 +445,14 @@ class KeywordMatcher:
                 b = bisect.bisect_left(toks.starts, m.end()) - 1  # last token starting before the end
                 if m.end() > m.start() and a <= b:
                     candidates.append((term_i, a, b, "regex", FULL))
+        # One canonical order, by position and then term id, whatever else the matcher holds: results
+        # then do not depend on the order of other terms (nor on set iteration order), so the hits of
+        # an unchanged term can be reused from a stored result (see ``delta_from``). The sort is
+        # stable, so of two candidates of one term on one span the first found still wins below.
+        ids = self._ids
+        candidates.sort(key=lambda cand: (cand[1], cand[2], ids[cand[0]]))
         seen: set[tuple[int, int, int]] = set()
+        dropped: list[Dropped] = []
         for term_i, a, b, how, factor in candidates:
             key = (term_i, a, b)
             if key in seen:
@@ -317,9 +467,13 @@ class KeywordMatcher:
                 self._negated(c, toks, a, b) if term.negation == "drop" else None
             )
             if why:
-                out.dropped.append(Dropped(hit, why))
+                dropped.append(Dropped(hit, why))
             else:
                 out.hits.append(hit)
+        # Dropped hits are listed term by term (stable: by position within a term). Stored results keep
+        # them without offsets, so drops of re-matched terms can be slotted between stored ones by text
+        # and term alone (``Delta.changed``).
+        out.dropped.extend(sorted(dropped, key=lambda d: d.hit.term_id))
 
     def _analyser(self, c: _Compiled, morph: morphology.Morphology):  # type: ignore[no-untyped-def]
         cache = c.analysis
@@ -402,14 +556,13 @@ class KeywordMatcher:
         if not c.negation and not c.negation_phrases:
             return None
         surfaces = toks.surfaces
-        clauses = toks.clauses
         before, after = self._window
-        clause = clauses[a]
+        clause = toks.clause(a)
         lo = a
-        while lo > 0 and a - lo < before and clauses[lo - 1] == clause:
+        while lo > 0 and a - lo < before and toks.clause(lo - 1) == clause:
             lo -= 1
         hi = b
-        while hi + 1 < len(surfaces) and hi - b < after and clauses[hi + 1] == clause:
+        while hi + 1 < len(surfaces) and hi - b < after and toks.clause(hi + 1) == clause:
             hi += 1
         for k in [*range(lo, a), *range(b + 1, hi + 1)]:
             if surfaces[k] in c.negation:
@@ -420,10 +573,51 @@ class KeywordMatcher:
         return None
 
 
-def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+def _by_key(terms: list[Term]) -> dict[tuple[str, str], Term] | None:
+    """Terms by (id, language); None when a key occurs twice."""
+    out = {(t.id, t.lang): t for t in terms}
+    return out if len(out) == len(terms) else None
+
+
+def _only_words_differ(old: Term, new: Term) -> bool:
+    return (old.compound, old.negation, old.vetoes) == (new.compound, new.negation, new.vetoes)
+
+
+def _word_difference(old: Term, new: Term) -> Term:
+    """A term of just the words in one of ``old`` and ``new`` but not in both (same compound rule)."""
+    return Term(
+        id=new.id,
+        lang=new.lang,
+        lemma=tuple(sorted(set(old.lemma) ^ set(new.lemma))),
+        stems=tuple(sorted(set(old.stems) ^ set(new.stems))),
+        regex=tuple(sorted(set(old.regex) ^ set(new.regex))),
+        compound=new.compound,
+    )
+
+
+def _prepare(fields: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, str, str]]:
+    """(field, ISO 639-3 language, normalised text, its lower case) of every non-empty text."""
+    items = []
+    for field_name, lang, text in fields:
+        if text:
+            orig = normalise(text)
+            items.append((field_name, morphology.ISO1_TO_3.get(lang, lang), orig, lower_same_length(orig)))
+    return items
+
+
+def _outer_spans(found: list[tuple[str, int, int]]) -> list[tuple[int, int, str]]:
+    """The exclusion spans to blank and report: each one not inside an earlier one."""
+    spans: list[tuple[int, int, str]] = []
+    for name, start, end in found:
+        if not any(a <= start and end <= b for a, b, _ in spans):
+            spans.append((start, end, name))
+    return spans
+
+
+def _blank(text: str, spans: list[tuple[int, int, str]]) -> str:
     """Replace each span with spaces, keeping every offset."""
     chars = list(text)
-    for a, b in spans:
+    for a, b, _ in spans:
         chars[a:b] = " " * (b - a)
     return "".join(chars)
 

@@ -6,9 +6,9 @@ and clause numbers so negation and vetoes never leak across a sentence or comma.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
-from dataclasses import dataclass
 
 # A token: word characters and '&' (t&k, r&d), hyphen-joined parts (t&k-palvelu, co-design),
 # and a trailing hyphen kept when a compound is split before "ja"/"och"/"and": "tutkimus- ja".
@@ -30,43 +30,58 @@ def lower_same_length(text: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
-@dataclass(frozen=True, slots=True)
 class Tokens:
-    """Parallel lists: surface (lower-case), start, end and clause number of each token."""
+    """The tokens of one lower-cased text: surface (lower case), start, end and clause number of each.
 
-    text: str
-    """The lower-cased text the offsets refer to."""
-    surfaces: list[str]
-    starts: list[int]
-    ends: list[int]
-    clauses: list[int]
-    clause_spans: list[tuple[int, int]]
+    Surfaces come from one ``findall`` pass, which runs in C; offsets and clause numbers are worked
+    out on first use. Most texts contain no keyword, and then nothing but the surfaces is read: a
+    per-token Python loop for offsets and clauses was the largest single cost of classification.
+    """
 
+    __slots__ = ("_clause_starts", "_ends", "_starts", "surfaces", "text")
 
-_SCAN_RE = re.compile(f"(?P<t>{TOKEN_RE.pattern})|(?P<b>{CLAUSE_RE.pattern})")
+    def __init__(self, text: str) -> None:
+        self.text = text
+        """The lower-cased text the offsets refer to."""
+        self.surfaces: list[str] = TOKEN_RE.findall(text)
+        self._starts: list[int] | None = None
+        self._ends: list[int] | None = None
+        self._clause_starts: list[int] | None = None
+
+    @property
+    def starts(self) -> list[int]:
+        if self._starts is None:
+            self._offsets()
+        assert self._starts is not None
+        return self._starts
+
+    @property
+    def ends(self) -> list[int]:
+        if self._ends is None:
+            self._offsets()
+        assert self._ends is not None
+        return self._ends
+
+    def _offsets(self) -> None:
+        # The same regex as ``surfaces`` over the same text: the k-th span is the k-th surface's.
+        spans = [m.span() for m in TOKEN_RE.finditer(self.text)]
+        self._starts = [a for a, _ in spans]
+        self._ends = [b for _, b in spans]
+
+    def clause(self, k: int) -> int:
+        """The clause number of token ``k``: how many clause boundaries come before it.
+
+        No boundary character can be part of a token, so counting boundaries by position gives
+        the same numbers as one left-to-right scan over tokens and boundaries.
+        """
+        if self._clause_starts is None:
+            self._clause_starts = [m.start() for m in CLAUSE_RE.finditer(self.text)]
+        return bisect.bisect_left(self._clause_starts, self.starts[k])
 
 
 def tokenise(low: str) -> Tokens:
-    """Split lower-cased ``low`` into tokens and clauses, in one regex pass."""
-    surfaces: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    clauses: list[int] = []
-    clause_spans: list[tuple[int, int]] = []
-    clause = 0
-    clause_start = 0
-    for m in _SCAN_RE.finditer(low):
-        if m.lastgroup == "t":
-            surfaces.append(m.group())
-            starts.append(m.start())
-            ends.append(m.end())
-            clauses.append(clause)
-        else:
-            clause_spans.append((clause_start, m.start()))
-            clause_start = m.end()
-            clause += 1
-    clause_spans.append((clause_start, len(low)))
-    return Tokens(low, surfaces, starts, ends, clauses, clause_spans)
+    """Split lower-cased ``low`` into tokens (see :class:`Tokens`)."""
+    return Tokens(low)
 
 
 def phrase_words(phrase: str) -> tuple[str, ...]:

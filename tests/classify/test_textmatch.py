@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 
 from monitor.textmatch import KeywordMatcher, Term
+from monitor.textmatch.matcher import Delta
+from monitor.textmatch.tokens import CLAUSE_RE, TOKEN_RE, lower_same_length, normalise, tokenise
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +104,71 @@ def test_vetoes_drop_a_term_in_the_same_sentence() -> None:
     m = KeywordMatcher([Term(id="ppi", lang="eng", regex=("(?-i:PPI)",), vetoes=(r"ppi\s+index",))])
     assert m.find({"eng": "Prices follow the PPI index."}) == []
     assert [h.term_id for h in m.find({"eng": "A joint PPI. Prices follow an index."})] == ["ppi"]
+
+
+def _scan_tokens(low: str) -> tuple[list[str], list[int], list[int], list[int]]:
+    """The plain one-pass reference: tokens and clause boundaries in one left-to-right scan."""
+    scan = re.compile(f"(?P<t>{TOKEN_RE.pattern})|(?P<b>{CLAUSE_RE.pattern})")
+    surfaces, starts, ends, clauses = [], [], [], []
+    clause = 0
+    for m in scan.finditer(low):
+        if m.lastgroup == "t":
+            surfaces.append(m.group())
+            starts.append(m.start())
+            ends.append(m.end())
+            clauses.append(clause)
+        else:
+            clause += 1
+    return surfaces, starts, ends, clauses
+
+
+def test_tokens_equal_a_one_pass_scan_of_tokens_and_clause_boundaries() -> None:
+    """``Tokens`` finds surfaces, offsets and clause numbers in separate passes, lazily; the result
+    must be what one scan over tokens and boundaries gives, on any text."""
+    rng = random.Random(3)
+    alphabet = "aäk -'’&.,;:()!?\n\t\u2022_1İ"
+    texts = ["Hankinta: t&k-palvelu (tutkimus- ja kehitys), ei vielä; co-design… pilotti.", ""]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30))) for _ in range(3000)]
+    for text in texts:
+        low = lower_same_length(normalise(text))
+        toks = tokenise(low)
+        surfaces, starts, ends, clauses = _scan_tokens(low)
+        assert (toks.surfaces, toks.starts, toks.ends) == (surfaces, starts, ends), text
+        assert [toks.clause(k) for k in range(len(surfaces))] == clauses, text
+
+
+def test_delta_from_sorts_terms_into_same_words_changed_and_changed() -> None:
+    old = KeywordMatcher(
+        [
+            Term(id="a", lang="fin", lemma=("pilotti",), compound=True),
+            Term(id="b", lang="fin", lemma=("kokeilu",)),
+            Term(id="c", lang="fin", stems=("innovaati",)),
+            Term(id="gone", lang="fin", lemma=("prototyyppi",)),
+        ],
+        exclusions=[r"business\s+finland"],
+    )
+    new = old.with_terms(
+        [
+            Term(id="a", lang="fin", lemma=("pilotti",), compound=True),  # the same
+            Term(id="b", lang="fin", lemma=("kokeilu", "koekäyttö")),  # a word added
+            Term(id="c", lang="fin", stems=("innovaati",), vetoes=("yhtiö",)),  # a veto: changed
+            Term(id="d", lang="fin", lemma=("demo",)),  # new
+        ]
+    )
+    delta = new.delta_from(old)
+    assert delta is not None and delta.probe is not None and delta.changed is not None
+    assert delta.same == {("a", "fin")} and delta.same_unless_probed == {("b", "fin")}
+    assert [(t.id, t.lemma, t.stems) for t in delta.probe.terms] == [
+        ("b", ("koekäyttö",), ()),
+        ("c", (), ("innovaati",)),
+        ("d", ("demo",), ()),
+    ]
+    assert [t.id for t in delta.changed.terms] == ["b", "c", "d"]
+    assert delta.probe.might_match([("d", "fi", "Laitteiden koekäytön aikana")])
+    assert not delta.probe.might_match([("d", "fi", "Pilotin aikana"), ("d", "en", "koekäyttö")])
+    everything = frozenset({("a", "fin"), ("b", "fin"), ("c", "fin"), ("d", "fin")})
+    assert new.delta_from(new) == Delta(everything, frozenset(), None, None)
+    other_exclusions = KeywordMatcher(new.terms, exclusions=[r"business\s+finland\s+oy"])
+    assert other_exclusions.delta_from(new) is None
+    twice = new.with_terms([*new.terms, Term(id="a", lang="fin", lemma=("testi",))])
+    assert twice.delta_from(new) is None
