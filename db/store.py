@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from db.base import utcnow
 from db.diff import diff_records, material_events
+from db.models.classification import STALE_RULES_VERSION, NoticeClassification
 from db.models.notices import (
     Notice,
     NoticeConflict,
@@ -322,9 +323,23 @@ class Store:
             if base is not None:
                 self._link(base[0], base[1], existing.pk, data, proc_pk, merged.changes, now)
         self._rediff(existing.pk)
+        self._classification_is_stale(existing.pk)
         for pk in touched:
             refresh_procedure(self.session, pk, now)
         return "updated"
+
+    def _classification_is_stale(self, notice_pk: int) -> None:
+        """The notice's text may have changed under its stored classification: mark it for
+        re-classification, and drop the matcher version so no one re-scores its old text hits."""
+        row = self.session.execute(
+            select(NoticeClassification.id, NoticeClassification.result).where(
+                NoticeClassification.notice_pk == notice_pk
+            )
+        ).first()
+        if row is not None:
+            result = {**row[1], "matcher_version": None}
+            values = {"rules_version": STALE_RULES_VERSION, "result": result}
+            update_by_pk(self.session, NoticeClassification, row[0], values)
 
     def _raw_error(self, raw_pk: int) -> bool:
         return query(self.session, "raw_error", pk=raw_pk).scalar_one() is not None

@@ -17,6 +17,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, JSONType, utcnow
 
+STALE_RULES_VERSION = "stale"
+"""``rules_version`` of a result whose notice record has been re-derived since (``tenderwatch
+reparse``): re-classified at the next run like a result of older rules (open and planned
+procedures), and its text hits, found in the old text, are never re-scored."""
+
 
 class NoticeClassification(Base):
     __tablename__ = "notice_classifications"

@@ -101,3 +101,33 @@ def test_reparse_failure_is_recorded_and_loses_nothing(db_url: str) -> None:
     with maker.begin() as session:
         assert reparse(session, broken, source="hilma").documents == 0
         assert reparse(session, broken, since=NOW + timedelta(days=1)).documents == 0
+
+
+def test_reparse_marks_the_stored_classification_stale(db_url: str) -> None:
+    """A re-derived record may read differently: its open procedure is classified again, from its
+    new text, and the label change flows on like any other."""
+    from pathlib import Path
+
+    from db.models.classification import STALE_RULES_VERSION, NoticeClassification
+    from monitor.classify import load_rules
+    from monitor.classify.service import classify_pending
+
+    rules = load_rules(Path(__file__).resolve().parents[2] / "config" / "innovation.yaml")
+    maker = get_sessionmaker(db_url)
+    notice = call()
+    with maker.begin() as session:
+        Store(session, clock=lambda: NOW).ingest(notice, raw(notice, "ted"))
+    with maker.begin() as session:
+        [first] = classify_pending(session, rules)
+    with maker.begin() as session:
+        stats = reparse(session, parse_v2, store=Store(session, clock=lambda: NOW))
+        assert stats.outcomes == {"updated": 1}
+    with maker() as session:
+        stored = session.scalars(select(NoticeClassification)).one()
+        assert stored.rules_version == STALE_RULES_VERSION
+        assert stored.result["matcher_version"] is None  # its text hits are not reused
+    with maker.begin() as session:
+        [change] = classify_pending(session, rules)
+    # parse_v2 reads BT-776 mar-nov, a structured innovation signal the first parse missed
+    assert (change.old_label, change.rules_version) == (first.new_label, rules.version)
+    assert change.new_score > first.new_score
