@@ -14,6 +14,7 @@ from scrapers.parsers import (
     UnsafeXmlError,
     parse_notice,
     sniff_kind,
+    xmlsafe,
 )
 from scrapers.samples.builder import NoticeSpec, build_notice_xml
 
@@ -106,6 +107,16 @@ def test_doctype_in_utf16_document_is_still_refused() -> None:
     notice = _notice().replace(b'encoding="UTF-8"', b'encoding="UTF-16"').decode("utf-8").encode("utf-16")
     assert sniff_kind(notice) == "eforms"
     assert parse_notice(notice).title == {"fin": "Testi"}
+
+
+def test_doctype_the_byte_scan_cannot_read_is_refused_after_parsing() -> None:
+    """UTF-32 hides the DOCTYPE from the byte scan (it reads UTF-8 and UTF-16 only); the check
+    on the parsed document still refuses it, for each form a DOCTYPE can take."""
+    for doctype in ("<!DOCTYPE x>", '<!DOCTYPE x SYSTEM "x.dtd">', '<!DOCTYPE x PUBLIC "-//x" "x.dtd">'):
+        data = f'<?xml version="1.0" encoding="UTF-32"?>{doctype}<x/>'.encode("utf-32")
+        assert xmlsafe._root_start(xmlsafe._ascii_head(data))[0] != "decl"  # the scan missed it
+        with pytest.raises(UnsafeXmlError):
+            parse_notice(data)
 
 
 def test_oversize_document() -> None:
