@@ -162,6 +162,7 @@ def test_health_mails_once_per_problem_and_once_on_recovery(sqlite_url: str, tmp
                     errors={"http": 1},
                 )
             )
+
     def mails() -> list[Path]:  # oldest first: the file names are hashes
         found = settings.outbox_dir.glob("admin-*.eml") if settings.outbox_dir.exists() else []
         return sorted(found, key=lambda p: p.stat().st_mtime_ns)
