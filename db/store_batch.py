@@ -320,7 +320,8 @@ def _allocate_ids(store: Store, model: Any, n: int) -> list[int]:
     conn = store.session.connection()
     table = model.__table__
     if conn.dialect.name == "postgresql":
-        sequence = conn.execute(select(func.pg_get_serial_sequence(table.name, "id"))).scalar_one()
+        # A subquery, evaluated once per statement (an InitPlan), not once per row.
+        sequence = select(func.pg_get_serial_sequence(table.name, "id")).scalar_subquery()
         series = select(func.nextval(sequence)).select_from(func.generate_series(1, n))
         return list(conn.execute(series).scalars())
     top = conn.execute(select(func.max(table.c.id))).scalar() or 0

@@ -95,7 +95,9 @@ def test_ingest_many_takes_the_bulk_path_for_plain_new_notices(db_url: str) -> N
     statements: list[str] = []
 
     def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
+        # Not counted: PostgreSQL's statistics upkeep, which depends on what earlier tests wrote.
+        if not statement.startswith("ANALYZE") and "pg_stat_user_tables" not in statement:
+            statements.append(statement)
 
     engine = get_engine(db_url)
     event.listen(engine, "before_cursor_execute", count)
@@ -106,7 +108,7 @@ def test_ingest_many_takes_the_bulk_path_for_plain_new_notices(db_url: str) -> N
         event.remove(engine, "before_cursor_execute", count)
     assert [r.status for r in results] == ["new"] * 20
     assert len({r.procedure_pk for r in results}) == 20
-    assert len(statements) < 20, statements
+    assert len(statements) < 20, "\n".join(statements)
 
 
 def test_ingest_many_fills_publication_numbers_in_bulk_like_one_by_one(
