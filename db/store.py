@@ -183,7 +183,7 @@ class Store:
         return self._another_copy(existing, record, data, raw, raw_hash, now)
 
     def ingest_many(self, items: Iterable[tuple[NoticeRecord, RawDoc]]) -> list[IngestResult]:
-        """``ingest`` for a batch, results in input order; plain new notices go in multi-row INSERTs.
+        """``ingest`` for a batch, results in input order; plain new notices go in batched INSERTs.
 
         Same database afterwards as calling :meth:`ingest` per item (see ``db.store_batch``).
         """

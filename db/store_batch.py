@@ -2,7 +2,7 @@
 
 Most deliveries in a crawl are plain new notices that open their own procedure, or another
 source's identical copy of a stored notice. For those the outcome is known after a few
-set-based look-ups per batch, so they are written with one multi-row INSERT per table.
+set-based look-ups per batch, so they are written with one executemany INSERT per table.
 Everything else — copies that add a publication number, change notices, awards,
 cancellations, notices joining a known procedure, anything a waiting change notice names —
 goes through ``Store.ingest`` one by one afterwards. That reorders the batch, which is
@@ -365,7 +365,7 @@ def _bulk_sources(store: Store, items: list[tuple[_Item, int]]) -> None:
 
 
 def _bulk_write(store: Store, items: list[_Item], single_summary: Any) -> dict[int, tuple[int, int]]:
-    """Multi-row INSERTs for the simple items; returns ``index → (notice pk, procedure pk)``."""
+    """One executemany INSERT per table for the simple items: ``index → (notice pk, procedure pk)``."""
     conn = store.session.connection()
     now = store.clock()
     raw_ids = _write_raw(store, items)
