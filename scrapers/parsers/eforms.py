@@ -189,10 +189,7 @@ _NO_WINNER = frozenset({"open-nw", "clos-nw"})
 #   ``for child in el`` iterator object costs ~0.2 µs to set up (a child iterator and a tag
 #   matcher), and a notice has ~90 such walks: with ``el[:]`` extraction took 10 % less time;
 # - each child's tag is read once; a few kinds are told apart by comparisons in schema order,
-#   many kinds (a project's children) by one dict lookup;
-# - the hot loops (root, project, lot, buyer) read a leaf's text inline, ``value = el.text``
-#   then ``(value.strip() or None) if value else None``, exactly what ``_text`` does, saving a
-#   call per field; the helpers serve the rarer paths.
+#   many kinds (a project's children) by one dict lookup.
 def _text(el: etree._Element | None) -> str | None:
     if el is None:
         return None
@@ -222,16 +219,7 @@ def _path(el: etree._Element | None, *tags: str) -> etree._Element | None:
 
 
 def _child_text(el: etree._Element, tag: str) -> str | None:
-    # Mostly called on wrappers whose one child is the wanted one: look at the first child
-    # directly before building the list of all of them.
-    if len(el) and (child := el[0]).tag == tag:
-        value = child.text
-        return (value.strip() or None) if value else None
-    for child in el[:]:
-        if child.tag == tag:
-            value = child.text
-            return (value.strip() or None) if value else None
-    return None
+    return _text(_first(el, tag))
 
 
 def _eforms_extension(el: etree._Element) -> etree._Element | None:
@@ -379,14 +367,12 @@ def _read_project(el: etree._Element, lang: str) -> _Project:
             _add_text(p.note, child, lang)
         elif kind == 4:
             if child.get("listName") in (None, "contract-nature"):
-                value = child.text
-                p.nature = (value.strip() or None) if value else None
+                p.nature = _text(child)
         elif kind == 5:
             for code_el in child[:]:
                 if code_el.tag != T_TYPE_CODE:
                     continue
-                value = code_el.text
-                code = value.strip() if value else None
+                code = _text(code_el)
                 if not code:
                     continue
                 list_name = code_el.get("listName")
@@ -434,8 +420,7 @@ def _read_lot_terms(el: etree._Element, signals: dict[str, list[str]]) -> str | 
                 for sub in child[:]:
                     stag = sub.tag
                     if stag == T_DOC_TYPE:
-                        value = sub.text
-                        doc_type = (value.strip() or None) if value else None
+                        doc_type = _text(sub)
                     elif stag == T_ATTACHMENT:
                         uri = _text(_path(sub, T_EXTERNAL_REF, T_URI))
                 if doc_type != "restricted-document":
@@ -467,11 +452,9 @@ def _read_lot_process(el: etree._Element, signals: dict[str, list[str]]) -> date
             for sub in child[:]:
                 stag = sub.tag
                 if stag == T_END_DATE:
-                    value = sub.text
-                    day = (value.strip() or None) if value else None
+                    day = _text(sub)
                 elif stag == T_END_TIME:
-                    value = sub.text
-                    clock = (value.strip() or None) if value else None
+                    clock = _text(sub)
             found = parse_deadline(day, clock)
             if found is not None and (deadline is None or found < deadline):
                 deadline = found
@@ -493,8 +476,7 @@ def _read_lot(el: etree._Element, lang: str) -> Lot | None:
         if tag == T_ID:
             if child.get("schemeName") == "LotsGroup":
                 return None
-            value = child.text
-            lot_id = (value.strip() or None) if value else None
+            lot_id = _text(child)
         elif tag == T_TENDERING_TERMS:
             url = _read_lot_terms(child, signals)
         elif tag == T_TENDERING_PROCESS:
@@ -563,11 +545,9 @@ def _buyer(company: etree._Element, legal_type: str | None, activity: str | None
             for sub in child[:]:
                 stag = sub.tag
                 if stag == T_CITY:
-                    value = sub.text
-                    city = (value.strip() or None) if value else None
+                    city = _text(sub)
                 elif stag == T_SUBENTITY:
-                    value = sub.text
-                    nuts = (value.strip() or None) if value else None
+                    nuts = _text(sub)
                 elif stag == T_COUNTRY:
                     country = _child_text(sub, T_IDCODE)
         elif tag == T_LEGAL_ENTITY and org_id is None:
@@ -593,13 +573,11 @@ def _contracting_party(el: etree._Element) -> tuple[str | None, str | None, str 
         elif tag == T_PARTY_TYPE:
             code = _first(child, T_PARTY_TYPE_CODE)
             if code is not None and code.get("listName") in (None, "buyer-legal-type"):
-                value = code.text
-                legal_type = (value.strip() or None) if value else None
+                legal_type = _text(code)
         elif tag == T_ACTIVITY:
             code = _first(child, T_ACTIVITY_CODE)
             if code is not None and (activity is None or code.get("listName") == "authority-activity"):
-                value = code.text
-                activity = (value.strip() or None) if value else None
+                activity = _text(code)
     return ref, legal_type, activity
 
 
@@ -772,30 +750,23 @@ def parse_notice_element(root: etree._Element, *, source_name: str = "<element>"
             ext = _eforms_extension(child)
         elif tag == T_ID:
             if child.get("schemeName") in (None, "notice-id"):
-                value = child.text
-                notice_id = (value.strip() or None) if value else None
+                notice_id = _text(child)
         elif tag == T_FOLDER:
-            value = child.text
-            procedure_id = (value.strip() or None) if value else None
+            procedure_id = _text(child)
         elif tag == T_VERSION:
-            value = child.text
-            version = (value.strip() or None) if value else None
+            version = _text(child)
         elif tag == T_CUSTOMIZATION:
-            value = child.text
-            sdk = (value.strip() or None) if value else None
+            sdk = _text(child)
         elif tag == T_ISSUE_DATE:
             value = child.text
             issue = parse_date(value.strip()) if value else None
         elif tag == T_REGDOMAIN:
-            value = child.text
-            legal_basis = (value.strip() or None) if value else None
+            legal_basis = _text(child)
         elif tag == T_NOTICE_TYPE:
-            value = child.text
-            notice_type = (value.strip() or None) if value else None
+            notice_type = _text(child)
             form_type = child.get("listName")
         elif tag == T_NOTICE_LANG:
-            value = child.text
-            language = (value.strip() or None) if value else None
+            language = _text(child)
         elif tag == T_ADD_LANG:
             code = _child_text(child, T_ID)
             if code:
@@ -860,8 +831,7 @@ def parse_notice_element(root: etree._Element, *, source_name: str = "<element>"
         for child in process[:]:
             tag = child.tag
             if tag == T_PROCEDURE_CODE:
-                value = child.text
-                procedure_type = (value.strip() or None) if value else None
+                procedure_type = _text(child)
                 if procedure_type:
                     signals.setdefault("BT-105", set()).add(procedure_type)
             elif tag == T_JUSTIFICATION:
