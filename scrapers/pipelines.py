@@ -117,7 +117,7 @@ def _union(base: Signals, add: Signals | None) -> Signals:
 
 class StorePipeline:
     """Parse with :func:`scrapers.parsers.eforms.parse_notice`, then store a batch at a time
-    (``Store.ingest_many``: multi-row inserts; one by one only to isolate a failing notice).
+    (``Store.ingest_many``: batched inserts; one by one only to isolate a failing notice).
 
     Counters (crawl-run figures): ``tenderwatch/seen``, ``/new``, ``/updated``, ``/duplicate``,
     ``/filtered`` (wrong country); errors as ``tenderwatch/errors/<kind>`` (``parse_<kind>``
@@ -135,7 +135,7 @@ class StorePipeline:
         self.store: Store | None = None
         self.batch: list[tuple[Callable[[Store], IngestResult | None], IngestResult | None]] = []
         self.pending: list[tuple[NoticeRecord, RawDoc]] = []
-        """Parsed notices waiting for the batch's one ``Store.ingest_many`` (multi-row inserts)."""
+        """Parsed notices waiting for the batch's one ``Store.ingest_many``."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:

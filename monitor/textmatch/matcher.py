@@ -332,9 +332,7 @@ class KeywordMatcher:
         language without terms are not read.
         """
         out = Matches()
-        if no_exclusions:
-            fields = [f for f in fields if morphology.ISO1_TO_3.get(f[1], f[1]) in self._term_langs]
-        items = _prepare(fields)
+        items = _prepare(fields, self._term_langs if no_exclusions else None)
         found = [[] for _ in items] if no_exclusions else self._exclusion_spans([low for *_, low in items])
         for (field_name, lang, orig, low), spans in zip(items, found, strict=True):
             self._match_one(field_name, lang, orig, low, spans, out)
@@ -359,9 +357,8 @@ class KeywordMatcher:
         texts (a stored result under the same exclusions listed none), so they need not be searched.
         """
         langs = self._term_langs
-        if no_exclusions:  # then only texts in the terms' languages need reading at all
-            fields = [f for f in fields if morphology.ISO1_TO_3.get(f[1], f[1]) in langs]
-        items = _prepare(fields)
+        # With no exclusions to search, only texts in the terms' languages need reading at all.
+        items = _prepare(fields, langs if no_exclusions else None)
         wanted = [i for i, (_, lang, _, _) in enumerate(items) if lang in langs]
         if not wanted:
             return False
@@ -595,13 +592,17 @@ def _word_difference(old: Term, new: Term) -> Term:
     )
 
 
-def _prepare(fields: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, str, str]]:
-    """(field, ISO 639-3 language, normalised text, its lower case) of every non-empty text."""
+def _prepare(
+    fields: Iterable[tuple[str, str, str]], only: frozenset[str] | None = None
+) -> list[tuple[str, str, str, str]]:
+    """(field, ISO 639-3 language, normalised text, its lower case) of every non-empty text
+    (in a language of ``only``, when given)."""
     items = []
     for field_name, lang, text in fields:
-        if text:
+        lang = morphology.ISO1_TO_3.get(lang, lang)
+        if text and (only is None or lang in only):
             orig = normalise(text)
-            items.append((field_name, morphology.ISO1_TO_3.get(lang, lang), orig, lower_same_length(orig)))
+            items.append((field_name, lang, orig, lower_same_length(orig)))
     return items
 
 

@@ -7,6 +7,7 @@ and clause numbers so negation and vetoes never leak across a sentence or comma.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import unicodedata
 
@@ -38,35 +39,27 @@ class Tokens:
     per-token Python loop for offsets and clauses was the largest single cost of classification.
     """
 
-    __slots__ = ("_clause_starts", "_ends", "_starts", "surfaces", "text")
-
     def __init__(self, text: str) -> None:
         self.text = text
         """The lower-cased text the offsets refer to."""
         self.surfaces: list[str] = TOKEN_RE.findall(text)
-        self._starts: list[int] | None = None
-        self._ends: list[int] | None = None
-        self._clause_starts: list[int] | None = None
 
-    @property
-    def starts(self) -> list[int]:
-        if self._starts is None:
-            self._offsets()
-        assert self._starts is not None
-        return self._starts
-
-    @property
-    def ends(self) -> list[int]:
-        if self._ends is None:
-            self._offsets()
-        assert self._ends is not None
-        return self._ends
-
-    def _offsets(self) -> None:
+    @functools.cached_property
+    def _spans(self) -> list[tuple[int, int]]:
         # The same regex as ``surfaces`` over the same text: the k-th span is the k-th surface's.
-        spans = [m.span() for m in TOKEN_RE.finditer(self.text)]
-        self._starts = [a for a, _ in spans]
-        self._ends = [b for _, b in spans]
+        return [m.span() for m in TOKEN_RE.finditer(self.text)]
+
+    @functools.cached_property
+    def starts(self) -> list[int]:
+        return [a for a, _ in self._spans]
+
+    @functools.cached_property
+    def ends(self) -> list[int]:
+        return [b for _, b in self._spans]
+
+    @functools.cached_property
+    def _clause_starts(self) -> list[int]:
+        return [m.start() for m in CLAUSE_RE.finditer(self.text)]
 
     def clause(self, k: int) -> int:
         """The clause number of token ``k``: how many clause boundaries come before it.
@@ -74,8 +67,6 @@ class Tokens:
         No boundary character can be part of a token, so counting boundaries by position gives
         the same numbers as one left-to-right scan over tokens and boundaries.
         """
-        if self._clause_starts is None:
-            self._clause_starts = [m.start() for m in CLAUSE_RE.finditer(self.text)]
         return bisect.bisect_left(self._clause_starts, self.starts[k])
 
 
