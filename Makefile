@@ -4,7 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test demo lint bench install migration-initial clean
+.PHONY: run test test-dates demo lint bench install migration-initial clean
+
+# The suite's own "today" is a Saturday (tests/conftest.py). `make test` runs the tests that
+# build their data around the day once more on a weekday; `make test-dates` on every day that
+# breaks date code: a weekday, Sunday, 1 January, both DST changes in Helsinki, 29 February.
+WEEKDAY := 2026-12-07
+DATES := $(WEEKDAY) 2026-12-06 2027-01-01 2027-03-28 2026-10-25 2028-02-29
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +29,10 @@ run: $(STAMP)  ## install, migrate and start the background service (SQLite, .em
 test: $(STAMP)  ## install with test extras and run the whole suite (SQLite and PostgreSQL)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+	TENDERWATCH_TEST_TODAY=$(WEEKDAY) $(BIN)/pytest -q -m dates
+
+test-dates: $(STAMP)  ## the date-sensitive tests on each day in DATES
+	for d in $(DATES); do echo "== today is $$d"; TENDERWATCH_TEST_TODAY=$$d $(BIN)/pytest -q -m dates || exit 1; done
 
 demo: $(STAMP)  ## the whole pipeline offline against a loopback TED; alerts to var/outbox/
 	$(BIN)/tenderwatch demo

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert
 
 from db import migrate
-from db.base import utcnow
+from db.clock import utcnow
 from db.models.classification import NoticeClassification
 from db.models.notices import Notice, Procedure
 from db.record import NoticeRecord

@@ -27,7 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from db.base import utcnow
+from db.clock import utcnow
 from db.diff import diff_records, material_events
 from db.models.classification import STALE_RULES_VERSION, NoticeClassification
 from db.models.notices import (

@@ -17,10 +17,11 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from db.clock import utcnow
 from db.record import Buyer, Change, Money
 from scrapers.samples.builder import LotSpec, NoticeSpec
 
@@ -328,7 +329,7 @@ def anchor_day(data_dir: Path, today: date | None = None) -> date:
     path = data_dir / "demo" / "anchor-day"
     if path.exists():
         return date.fromisoformat(path.read_text().strip())
-    day = today or datetime.now(UTC).date()
+    day = today or utcnow().date()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(day.isoformat())
     return day
@@ -431,7 +432,7 @@ def run_demo(settings: Any, config: Any, *, now: datetime | None = None) -> Demo
     from monitor.subscribers import sync_from_config
     from scrapers.loopback import CorpusNotice, LoopbackSources
 
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     migrate.upgrade(settings.db_url)
     anchor = anchor_day(settings.data_dir)
     specs = build_specs(anchor)

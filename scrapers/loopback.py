@@ -52,6 +52,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from db.clock import utcnow
 from scrapers.samples.builder import NoticeSpec, build_notice_xml, generate_specs
 
 # Fields the fake TED API accepts (sources.md §1 "Useful fields"); any other name fails the request.
@@ -156,7 +157,7 @@ def make_corpus(
     ``finnish_share``: re-draw the buyers' countries so about this share is Finnish (a real TED
     day is ~2 % Finnish; the builder's own mix is mostly Finnish, for the classifier's sake).
     """
-    end = end or datetime.now(UTC).date()
+    end = end or utcnow().date()
     start = start or end - timedelta(days=4)
     days = weekdays(start, end) or [end]
     used: set[str] = set()
@@ -249,9 +250,7 @@ class LoopbackSources:
         """Bytes served as each notice's XML (API spelling → bytes); replace one to serve bad XML."""
         self.hilma_key = hilma_key
         self.legacy_per_package = legacy_per_package
-        self.today = today or max(
-            (n.publication_date for n in self.notices), default=datetime.now(UTC).date()
-        )
+        self.today = today or max((n.publication_date for n in self.notices), default=utcnow().date())
         self.hilma_id_field = hilma_id_field
         self.hilma_cpv_as_string = hilma_cpv_as_string
         self.content_disposition = content_disposition

@@ -5,25 +5,66 @@ PostgreSQL: the server at ``TENDERWATCH_TEST_POSTGRES_URL`` (default: trust auth
 empties its tables after each test and drops it at the end. Where no server answers the
 PostgreSQL half is skipped with the reason, except under CI (``CI=true``), where it fails:
 CI must prove both databases.
+
+Time: no test reads the real date. The run's day is ``TENDERWATCH_TEST_TODAY`` (default
+2026-12-05, a Saturday, the day a weekday-only assumption broke CI); every process of the run,
+crawl children and ``serve`` included, sees it through ``db.clock`` (``TENDERWATCH_CLOCK``).
+Tests that build data around "today" take the ``today``/``now`` fixtures; they are marked
+``dates`` and ``make test-dates`` runs them again on the days that break date code (a
+weekday, Sunday, 1 January, both DST changes in Helsinki, 29 February).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from db.clock import CLOCK_ENV, clock_value
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 PG_ADMIN_URL = os.environ.get(
     "TENDERWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+
+
+TODAY = date.fromisoformat(os.environ.get("TENDERWATCH_TEST_TODAY", "2026-12-05"))
+"""The run's "today" (Helsinki), chosen, never read off the machine."""
+NOW = datetime.combine(TODAY, datetime.min.time(), UTC) + timedelta(hours=10)
+"""The run's start instant: 10:00 UTC, midday in Helsinki, clear of both midnights."""
+
+# Set at import, before any fixture or test module runs, so code that asks the clock while a
+# test module is collected sees the chosen day too. The anchor is the real second this ran:
+# time then moves at real speed, so timeouts and back-offs behave, and children agree.
+os.environ[CLOCK_ENV] = clock_value(NOW, anchor=time.time())
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that build their data around the day, for ``make test-dates``."""
+    for item in items:
+        if {"today", "now"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.dates)
+
+
+@pytest.fixture(scope="session")
+def today() -> date:
+    """The run's "today" (see the module docstring)."""
+    return TODAY
+
+
+@pytest.fixture(scope="session")
+def now() -> datetime:
+    """The run's start instant, aware, in UTC."""
+    return NOW
 
 
 def shared_path(*parts: str) -> Path:

@@ -30,7 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db.base import Base, JSONType, utcnow
+from db.base import Base, JSONType
+from db.clock import utcnow
 
 # Outbox states. ``held`` rows wait for their subscriber's digest; ``digested`` ones went out in it.
 PENDING = "pending"

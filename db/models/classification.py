@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base, JSONType, utcnow
+from db.base import Base, JSONType
+from db.clock import utcnow
 
 STALE_RULES_VERSION = "stale"
 """``rules_version`` of a result whose notice record has been re-derived since (``tenderwatch

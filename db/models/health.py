@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base, JSONType, utcnow
+from db.base import Base, JSONType
+from db.clock import utcnow
 
 
 class HealthProblem(Base):

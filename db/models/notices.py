@@ -32,7 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db.base import Base, JSONType, utcnow
+from db.base import Base, JSONType
+from db.clock import utcnow
 from db.record import NoticeRecord
 
 PROCEDURE_STATES = ("planned", "open", "closed", "cancelled", "awarded")

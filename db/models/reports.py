@@ -16,7 +16,8 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base, utcnow
+from db.base import Base
+from db.clock import utcnow
 from db.models.notices import Procedure
 
 

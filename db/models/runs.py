@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base, JSONType, utcnow
+from db.base import Base, JSONType
+from db.clock import utcnow
 
 RUN_STATUSES = ("running", "finished", "failed", "blocked", "skipped")  # skipped: e.g. HILMA without a key
 

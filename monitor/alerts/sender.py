@@ -15,7 +15,7 @@ from email.message import Message
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.base import utcnow
+from db.clock import utcnow
 from db.models.alerts import CANCELLED, OutboxMessage, Subscriber
 from db.session import get_sessionmaker
 from monitor.alerts import outbox

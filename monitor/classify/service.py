@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, create_engine, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from db.base import utcnow
+from db.clock import utcnow
 from db.models.classification import ClassificationChange, NoticeClassification
 from db.models.notices import Notice, Procedure
 from db.record import NoticeRecord

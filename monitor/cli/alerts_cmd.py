@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
 
+from db import clock
 from monitor.settings import get_settings
 
 
@@ -241,7 +242,7 @@ def alerts_group() -> None:
 @click.option("--limit", type=int, default=None, help="Send at most this many emails.")
 def send_cmd(limit: int | None) -> None:
     """Build due digests and send every due email (SMTP, or .eml files in var/outbox/)."""
-    from db.base import utcnow
+    from db.clock import utcnow
     from db.session import get_sessionmaker
     from monitor.alerts.digest import build_due_digests
     from monitor.alerts.sender import send_pending
@@ -314,7 +315,7 @@ def _title(row) -> str:  # type: ignore[no-untyped-def]
 @click.argument("row_id", type=int)
 def retry_cmd(row_id: int) -> None:
     """Send a failed (or stuck) email again at the next `alerts send`, same Message-ID."""
-    from db.base import utcnow
+    from db.clock import utcnow
     from monitor.alerts.outbox import retry
 
     with _session() as session:
@@ -396,7 +397,7 @@ def map_cmd(name: str, org_id: str | None, legal_type: str | None, on_date: date
 
     m = _branches().map_buyer(
         Buyer(name=name, org_id=org_id, country="FIN", legal_type=legal_type),
-        (on_date.date() if on_date else date.today()),
+        (on_date.date() if on_date else clock.today()),
     )
     click.echo(f"{m.key or 'unmapped'}  (group {m.group}, by {m.how or '-'}, {m.member or '-'})")
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from db.clock import utcnow
 from monitor.settings import get_settings
 
 
@@ -48,7 +48,7 @@ def _period(period: str | None, start: str | None, end: str | None) -> Any:
             return Period(parse_day(start, "--from"), parse_day(end, "--to"))
         if start or end:
             raise ReportError("give both --from and --to (or --period YYYY-MM)")
-        return previous_month(datetime.now(UTC))
+        return previous_month(utcnow())
     except ReportError as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -217,7 +217,7 @@ def send_cmd(period: str, no_deliver: bool) -> None:
     cfg = _config()
     chosen = _period(period, None, None)
     settings = get_settings()
-    now = datetime.now(UTC)
+    now = utcnow()
     with _session() as session:
         queued = queue_monthly_reports(session, cfg, now, period=chosen, ted_site_url=settings.ted_site_url)
     click.echo(f"report emails queued for {chosen.slug}: {queued}")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import click
 
+from db.clock import utcnow
 from monitor.settings import get_settings
 
 
@@ -25,7 +25,7 @@ def run_cmd(once: bool, sources: tuple[str, ...], no_crawl: bool, as_json: bool)
     config = config_or_exit(settings.config_dir)
     migrate.upgrade(settings.db_url)
     chosen = [] if no_crawl else (list(sources) or None)
-    figures = run_once(settings, config, chosen, now=datetime.now(UTC))
+    figures = run_once(settings, config, chosen, now=utcnow())
     if as_json:
         click.echo(json.dumps(figures, default=str, indent=2))
     else:

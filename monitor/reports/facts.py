@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from db.base import utcnow
+from db.clock import utcnow
 from db.models.classification import ClassificationChange, NoticeClassification
 from db.models.notices import Notice, Procedure
 from db.models.reports import ReportProcedure

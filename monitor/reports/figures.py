@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from db.base import utcnow
+from db.clock import utcnow
 from db.models.reports import ReportProcedure
 from monitor.branches import BranchesConfig
 from monitor.reports.facts import UNMAPPED, branches_version, refresh_report_procedures

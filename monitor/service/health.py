@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from db.clock import utcnow
 from db.models.health import HealthProblem
 from db.session import session_scope
 from monitor.appconfig import AppConfig, ConfigError
@@ -207,9 +208,8 @@ def _body(row: HealthProblem, kind: str) -> str:
 # ---------------------------------------------------------------------------------- config
 def config_refused(settings: Settings, running: AppConfig, error: ConfigError) -> None:
     """A bad config edit: one email per distinct bad edit; the last good config keeps running."""
-    from datetime import UTC
 
-    now = datetime.now(UTC)
+    now = utcnow()
     report = error.report()
     key = "config-refused"
     with session_scope(settings.db_url) as session:
@@ -229,8 +229,7 @@ def config_refused(settings: Settings, running: AppConfig, error: ConfigError) -
 
 
 def config_accepted(settings: Settings, config: AppConfig) -> None:
-    from datetime import UTC
 
     with session_scope(settings.db_url) as session:
-        _, resolved = reconcile(session, [], datetime.now(UTC), scope=("config-",))
+        _, resolved = reconcile(session, [], utcnow(), scope=("config-",))
     notify(settings, config, [], resolved)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+from db.clock import utcnow
 
 if TYPE_CHECKING:
     from monitor.service.app import Service
@@ -50,7 +51,7 @@ def process_job() -> dict[str, Any]:
 
     svc = _service()
     with _process_lock:
-        return pipeline.process(svc.settings, svc.config.current(), now=datetime.now(UTC))
+        return pipeline.process(svc.settings, svc.config.current(), now=utcnow())
 
 
 def send_job() -> dict[str, Any]:
@@ -58,21 +59,21 @@ def send_job() -> dict[str, Any]:
     from monitor import pipeline
 
     svc = _service()
-    return pipeline.deliver(svc.settings, now=datetime.now(UTC))
+    return pipeline.deliver(svc.settings, now=utcnow())
 
 
 def digest_job() -> dict[str, Any]:
     from monitor import pipeline
 
     svc = _service()
-    return pipeline.digests(svc.settings, now=datetime.now(UTC))
+    return pipeline.digests(svc.settings, now=utcnow())
 
 
 def health_job() -> dict[str, Any]:
     from monitor.service import health
 
     svc = _service()
-    return health.run_checks(svc.settings, svc.config.current(), now=datetime.now(UTC))
+    return health.run_checks(svc.settings, svc.config.current(), now=utcnow())
 
 
 def report_job() -> dict[str, Any]:
@@ -80,4 +81,4 @@ def report_job() -> dict[str, Any]:
     from monitor import pipeline
 
     svc = _service()
-    return pipeline.monthly_reports(svc.settings, svc.config.current(), now=datetime.now(UTC))
+    return pipeline.monthly_reports(svc.settings, svc.config.current(), now=utcnow())

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
+from db.clock import utcnow
 from db.models.alerts import OutboxMessage
 from db.models.classification import NoticeClassification
 from db.models.health import HealthProblem
@@ -76,7 +77,7 @@ def problem_lines(session: Session) -> list[str]:
 
 
 def service_status(session: Session, *, tz: str, rules_version: str | None) -> list[str]:
-    now = datetime.now(UTC)
+    now = utcnow()
     return (
         schedule_lines(session, tz)
         + outbox_lines(session, now)

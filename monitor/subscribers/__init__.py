@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from db.base import utcnow
+from db.clock import utcnow
 from db.models.alerts import Subscriber, Subscription
 from monitor.subscribers.config import WEEKDAYS, SubscribersFile, SubscriberSpec, SubscriptionSpec
 

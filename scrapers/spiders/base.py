@@ -20,6 +20,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from db.clock import utcnow
 from db.session import session_scope
 from db.store import Store
 
@@ -164,7 +165,7 @@ class TenderSpider(scrapy.Spider):
     def advance_watermark(self, value: datetime) -> None:
         """Offer a new watermark; it never moves backwards (a re-crawl of an old window) nor
         past the present (a window ending later today)."""
-        value = min(value, datetime.now(UTC))
+        value = min(value, utcnow())
         if self.previous_watermark is None or value > self.previous_watermark:
             self.watermark = value
 

@@ -15,6 +15,7 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.http import JsonRequest, Response
 
+from db.clock import utcnow
 from scrapers.items import DocumentItem, Signals
 from scrapers.spiders.base import TenderSpider, parse_number
 
@@ -151,7 +152,7 @@ class HilmaSpider(TenderSpider):
                 "HILMA skipped: no subscription key (set %s; keys: %s, product avp-read)", KEY_ENV, KEY_PORTAL
             )
             raise CloseSpider(SKIPPED_NO_KEY)
-        now = datetime.now(UTC)
+        now = utcnow()
         start, end = self.window_start(now), self.window_end(now)
         self.window_end_value = end
         step = timedelta(hours=self.window_hours)
@@ -249,7 +250,7 @@ class HilmaSpider(TenderSpider):
         except ValueError:
             self.count_error("api_not_json", "HILMA batch read answered something that is not JSON")
             return
-        fetched_at = datetime.now(UTC)
+        fetched_at = utcnow()
         for entry in entries:
             doc_id = str(entry.get("id") or entry.get("noticeId") or "")
             encoded = entry.get("eForm") or entry.get("eform") or entry.get("eFormXml")

@@ -11,6 +11,7 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import CloseSpider
 from scrapy.http import JsonRequest, Response
 
+from db.clock import utcnow
 from scrapers.items import DocumentItem
 from scrapers.spiders.base import SpiderArgumentError, TenderSpider, parse_list, parse_number
 
@@ -97,7 +98,7 @@ class TedSpider(TenderSpider):
         self.window: tuple[date, date] | None = None
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        now = datetime.now(UTC)
+        now = utcnow()
         start, end = self.window_start(now).date(), self.window_end(now).date()
         self.window = (start, end)
         query = build_query(start, end, self.countries, self.notice_types)
@@ -177,6 +178,6 @@ class TedSpider(TenderSpider):
             source_id=number,
             url=response.url,
             content=response.body,
-            fetched_at=datetime.now(UTC),
+            fetched_at=utcnow(),
             media_type=media_type.split(";")[0].strip(),
         )

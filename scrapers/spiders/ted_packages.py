@@ -14,6 +14,7 @@ from dateutil.easter import easter
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 
+from db.clock import utcnow
 from scrapers.items import DocumentItem, WatermarkItem
 from scrapers.parsers import sniff_kind
 from scrapers.spiders.base import SpiderArgumentError, TenderSpider, normalize_publication_number, parse_list
@@ -138,7 +139,7 @@ class TedPackagesSpider(TenderSpider):
         return {"days_done": self.days_done, "days_total": self.days_total}
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        now = datetime.now(UTC)
+        now = utcnow()
         self.first, self.last = self.window_start(now).date(), self.window_end(now).date()
         self.days_total = sum(
             1
@@ -240,7 +241,7 @@ class TedPackagesSpider(TenderSpider):
                         source_id=number_in_name,
                         url=f"{response.url}#{member.name}",
                         content=content,
-                        fetched_at=datetime.now(UTC),
+                        fetched_at=utcnow(),
                         countries=self.countries,
                     )
         except (tarfile.TarError, EOFError, OSError) as err:

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from db.clock import utcnow
 from db.models.classification import ClassificationChange, NoticeClassification
 from db.record import Award, Buyer, Change, Money, NoticeRecord
 from db.store import RawDoc, Store
@@ -303,6 +304,6 @@ def classify(session: Session, notice_pk: int, procedure_pk: int, label: str, ol
         session.add(NoticeClassification(notice_pk=notice_pk, label=label, score=score, rules_version="t1",
                                          result=result))  # fmt: skip
     else:
-        row.label, row.score, row.result, row.classified_at = label, score, result, datetime.now(UTC)
+        row.label, row.score, row.result, row.classified_at = label, score, result, utcnow()
     session.add(ClassificationChange(notice_pk=notice_pk, procedure_pk=procedure_pk, old_label=old,
                                      new_label=label, new_score=score, rules_version="t1"))  # fmt: skip

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
+from db.clock import utcnow
 from db.models.notices import Notice
 from db.models.reports import ReportProcedure
 from db.record import Change, Money
@@ -58,7 +59,7 @@ def test_new_labels_and_new_notices_reach_the_next_report(db_url, branches) -> N
             estimated_value=Money(7.0, "EUR"),
             changes=Change(f"{record.notice_id}-01", ["update-add"]),
         )
-        raw = RawDoc("ted", "00999999-2026", None, change.to_json().encode(), datetime.now(UTC))
+        raw = RawDoc("ted", "00999999-2026", None, change.to_json().encode(), utcnow())
         assert Store(session).ingest(change, raw).procedure_pk == specs[1].pk
     again = _tem(db_url, branches)
     assert (again.calls, again.value_known, again.value_eur) == (2, 2, pytest.approx(10_007.0))

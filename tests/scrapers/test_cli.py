@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from monitor.cli import cli
 from monitor.settings import get_settings
 from scrapers.loopback import LoopbackSources, issue_number, make_corpus
-from tests.scrapers.conftest import TODAY, count_notices
+from tests.scrapers.conftest import count_notices
 
 SOURCES = """
 ted:
@@ -23,13 +23,13 @@ ted_packages:
 
 
 @pytest.fixture
-def small_fake(monkeypatch: pytest.MonkeyPatch, settings_env, tmp_path) -> LoopbackSources:
+def small_fake(monkeypatch: pytest.MonkeyPatch, settings_env, tmp_path, today: date) -> LoopbackSources:
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "sources.yaml").write_text(SOURCES)
     monkeypatch.setenv("TENDERWATCH_CONFIG_DIR", str(tmp_path / "config"))
-    corpus = make_corpus(24, seed=5, start=TODAY - timedelta(days=2), end=TODAY)
+    corpus = make_corpus(24, seed=5, start=today - timedelta(days=2), end=today)
     corpus += make_corpus(30, seed=6, start=date(2026, 3, 2), end=date(2026, 3, 3))
-    with LoopbackSources(corpus, today=TODAY) as server:
+    with LoopbackSources(corpus, today=today) as server:
         monkeypatch.setenv("TENDERWATCH_TED_API_URL", server.url)
         monkeypatch.setenv("TENDERWATCH_TED_SITE_URL", server.url)
         get_settings.cache_clear()
@@ -37,11 +37,9 @@ def small_fake(monkeypatch: pytest.MonkeyPatch, settings_env, tmp_path) -> Loopb
     get_settings.cache_clear()
 
 
-def test_crawl_command_stores_and_reports(
-    small_fake: LoopbackSources, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_crawl_command_stores_and_reports(small_fake: LoopbackSources, today: date) -> None:
     result = CliRunner().invoke(
-        cli, ["crawl", "ted", "--country", "ALL", "--from", str(TODAY - timedelta(days=2))]
+        cli, ["crawl", "ted", "--country", "ALL", "--from", str(today - timedelta(days=2))]
     )
     assert result.exit_code == 0, result.output
     assert "ted: finished (finished)" in result.output

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -12,7 +12,7 @@ from db.models.notices import Notice, NoticeSource
 from db.session import session_scope
 from scrapers.loopback import LoopbackSources
 from scrapers.spiders.hilma import KEY_ENV
-from tests.scrapers.conftest import TODAY, Crawler, get_run
+from tests.scrapers.conftest import Crawler, get_run
 
 KEY = {KEY_ENV: "loopback-key"}
 
@@ -27,14 +27,16 @@ def hilma_records(db_url: str) -> dict[str, dict]:
         return {r[0]: r[1] for r in rows}
 
 
-def test_windows_paging_batches_and_innovation_answers(crawl: Crawler, fake: LoopbackSources) -> None:
-    window = {TODAY - timedelta(days=d) for d in range(3)}
+def test_windows_paging_batches_and_innovation_answers(
+    crawl: Crawler, fake: LoopbackSources, today: date
+) -> None:
+    window = {today - timedelta(days=d) for d in range(3)}
     finnish = [n for n in fake.hilma if n.publication_date in window]
     outcome = crawl(
         "hilma",
         env=KEY,
-        from_date=str(TODAY - timedelta(days=2)),
-        to_date=str(TODAY),
+        from_date=str(today - timedelta(days=2)),
+        to_date=str(today),
         window_hours=24,
         page_size=40,
     )
@@ -77,8 +79,8 @@ def test_windows_paging_batches_and_innovation_answers(crawl: Crawler, fake: Loo
     again = crawl(
         "hilma",
         env=KEY,
-        from_date=str(TODAY - timedelta(days=2)),
-        to_date=str(TODAY),
+        from_date=str(today - timedelta(days=2)),
+        to_date=str(today),
         window_hours=24,
         page_size=40,
     )
@@ -98,15 +100,17 @@ def test_missing_key_skips_with_one_line_and_a_status_entry(
     assert get_run(crawl.db_url, outcome.run_id).status == "skipped"
 
 
-def test_plain_text_429_waits_and_unusual_field_names_are_tolerated(tmp_path, sqlite_url, corpus) -> None:
+def test_plain_text_429_waits_and_unusual_field_names_are_tolerated(
+    tmp_path, sqlite_url, corpus, today: date
+) -> None:
     with LoopbackSources(corpus, hilma_id_field="id", hilma_cpv_as_string=True) as server:
         crawl = Crawler(sqlite_url, server, tmp_path)
         server.add_fault("hilma_search", status=429, body=b"Rate limit is exceeded. Try again in 1 seconds.")
         outcome = crawl(
-            "hilma", env=KEY, from_date=str(TODAY - timedelta(days=1)), to_date=str(TODAY), window_hours=48
+            "hilma", env=KEY, from_date=str(today - timedelta(days=3)), to_date=str(today), window_hours=96
         )
         assert outcome.status == "finished", outcome
         searches = server.requests_of("hilma_search")
         assert searches[0].status == 429 and searches[1].received - searches[0].at >= 0.95
-        window = {TODAY - timedelta(days=d) for d in range(2)}
+        window = {today - timedelta(days=d) for d in range(4)}  # 4 days hold a weekday
         assert outcome.new == len([n for n in server.hilma if n.publication_date in window]) > 0

@@ -9,7 +9,7 @@ import json
 import tarfile
 import urllib.error
 import urllib.request
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 from scrapy.http import TextResponse
@@ -17,6 +17,7 @@ from scrapy.utils.test import get_crawler
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
+from db.clock import utcnow
 from db.models.notices import Notice, RawDocument
 from db.session import session_scope
 from db.store import Store
@@ -192,7 +193,7 @@ def test_pipeline_isolates_a_database_error_to_its_notice(
     real_many = Store.ingest_many
     monkeypatch.setattr(Store, "ingest", flaky)
     monkeypatch.setattr(Store, "ingest_many", flaky_many)
-    now = datetime.now(UTC)
+    now = utcnow()
     for notice in corpus:
         pipeline.process_item(DocumentItem("ted", notice.api_number, None, notice.xml, now))
     pipeline.close_spider()
