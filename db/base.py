@@ -25,7 +25,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC and always returned timezone-aware.
 
     SQLite keeps no offset; without this, values written aware come back naive and
-    comparisons with aware datetimes fail. DESIGN.md: times are stored in UTC.
+    comparisons with aware datetimes fail. Times are stored in UTC (docs/architecture.md#time).
     """
 
     impl = DateTime(timezone=True)

@@ -1,8 +1,9 @@
 """The normalized notice record: what every parser produces and what the store accepts.
 
 It lives in ``db`` because the store is its consumer and ``db`` imports nothing of ours
-(DESIGN.md). Frozen dataclasses with slots rather than pydantic models: the eForms parser
-builds thousands of these a second, and validation already happened in the parser.
+(docs/architecture.md#import-rules). Frozen dataclasses with slots rather than pydantic
+models: the eForms parser builds thousands of these a second, and validation already
+happened in the parser.
 
 Conventions:
 - Language keys are ISO 639-3, lower case (``fin``, ``swe``, ``eng``), as TED's API writes them.

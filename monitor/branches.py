@@ -1,7 +1,8 @@
 """Administrative branches (hallinnonalat): which ministry's branch a Finnish buyer belongs to.
 
 ``config/branches.yaml`` lists the 12 ministries and their agencies. A buyer is mapped in the
-order research/innovation.md §4 gives, because each step is less certain than the one before:
+order docs/innovation.md#administrative-branches gives, because each step is less certain
+than the one before:
 
 1. a central purchasing body (Hansel) buys for the whole state: group ``yhteishankinta``,
    never the branch of its owner ministry;

@@ -2,7 +2,7 @@
 
 The one place that turns a source's config into spider arguments and Scrapy settings, used
 by ``tenderwatch crawl``, ``run --once``, the service and the demo. ``scrapers`` never
-imports ``monitor`` (DESIGN.md), so everything the spider needs travels as arguments,
+imports ``monitor`` (docs/architecture.md#import-rules), so everything the spider needs travels as arguments,
 settings (``-s``) and environment variables (secrets).
 """
 

@@ -67,7 +67,8 @@ class Settings(BaseSettings):
     def user_agent(self) -> str:
         from monitor import __version__
 
-        # The honest "compatible" crawler form: TED's WAF challenges other forms (sources.md §5).
+        # The honest "compatible" crawler form: TED's WAF challenges other forms
+        # (docs/ted.md#waf-challenge).
         return f"Mozilla/5.0 (compatible; tenderwatch/{__version__}; +{self.contact_url})"
 
 

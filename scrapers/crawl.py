@@ -1,9 +1,10 @@
 """``python -m scrapers.crawl SPIDER [-a NAME=VALUE]... [-s SETTING=VALUE]...``: one crawl, one process.
 
 What :mod:`scrapers.runner` starts as a child process (Twisted's reactor cannot be restarted,
-DESIGN.md). The database URL comes from ``TENDERWATCH_DATABASE_URL`` in the environment,
-never the command line, so a password does not show in the process list. The exit code tells
-the parent how it ended: 0 finished (or skipped), 1 failed, 3 blocked.
+docs/architecture.md#one-crawl-one-process). The database URL comes from
+``TENDERWATCH_DATABASE_URL`` in the environment, never the command line, so a password does
+not show in the process list. The exit code tells the parent how it ended: 0 finished (or
+skipped), 1 failed, 3 blocked.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Extensions: record each crawl as a run in the database, and report progress to a parent.
 
-Outputs only, driven by signals (anchors-code-style.md §5): spiders fetch, the pipeline stores,
-these record what happened. Health checks and ``tenderwatch status`` read the runs.
+Outputs only, driven by signals (docs/architecture.md#conventions): spiders fetch, the
+pipeline stores, these record what happened. Health checks and ``tenderwatch status`` read
+the runs.
 """
 
 from __future__ import annotations

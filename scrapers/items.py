@@ -2,7 +2,8 @@
 
 A dataclass rather than a ``scrapy.Item``: the fields are fixed and typed, and the pipeline
 builds a ``db.store.RawDoc`` from it field by field. Spiders never parse; the pipeline does,
-so a parse failure is recorded in one place (DESIGN.md: spider = inputs only).
+so a parse failure is recorded in one place (docs/architecture.md#conventions: spider =
+inputs only).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ background thread, used as a context manager::
         crawl ted with api_url=fake.url, site_url=fake.url
         assert fake.counts["ted_xml"] == 0
 
-What it plays (only the parts the spiders use, as sources.md describes them):
+What it plays (only the parts the spiders use, as docs/ted.md and docs/hilma.md describe them):
 
 - TED Search API ``POST /v3/notices/search``: the expert-query subset the spider writes
   (``publication-date`` window, ``buyer-country`` = or IN, ``notice-type`` = or IN,
@@ -55,7 +55,7 @@ from urllib.parse import parse_qs, urlsplit
 from db.clock import utcnow
 from scrapers.samples.builder import NoticeSpec, build_notice_xml, generate_specs
 
-# Fields the fake TED API accepts (sources.md §1 "Useful fields"); any other name fails the request.
+# Fields the fake TED API accepts (docs/ted.md#fields); any other name fails the request.
 TED_FIELDS = frozenset(
     {
         "publication-number",

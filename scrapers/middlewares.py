@@ -1,9 +1,9 @@
 """Downloader middlewares: wait as long as the server asks, and stop when a WAF challenges us.
 
-Both are about being a good guest (DESIGN.md "Politeness"): a 429 or 503 pauses every request
-to that host until its Retry-After has passed, not just the one that failed; a WAF challenge is
-reported as ``blocked`` and ends the crawl, because retrying a challenge in a loop is exactly
-what gets a crawler banned for a day.
+Both are about being a good guest (docs/architecture.md#politeness): a 429 or 503 pauses
+every request to that host until its Retry-After has passed, not just the one that failed; a
+WAF challenge is reported as ``blocked`` and ends the crawl, because retrying a challenge in
+a loop is exactly what gets a crawler banned for a day.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # HILMA (Azure API Management) answers 429 with a plain-text body such as
-# "Rate limit is exceeded. Try again in 5 seconds." and sometimes no header (sources.md §3).
+# "Rate limit is exceeded. Try again in 5 seconds." and sometimes no header
+# (docs/hilma.md#rate-limit).
 _BODY_WAIT = re.compile(rb"(?:try again|retry)\D{0,20}?(\d{1,5})\s*(?:s\b|sec|second)", re.IGNORECASE)
 
 BLOCKED = "blocked"
@@ -134,8 +135,9 @@ class WafChallengeMiddleware:
     """An AWS WAF challenge (HTTP 202 with ``x-amzn-waf-action``) closes the crawl as ``blocked``.
 
     TED's WAF began challenging some User-Agents on ``/packages`` and the notice XML in 2026
-    (sources.md §5). The challenge wants a browser to solve JavaScript; we never pose as one, so
-    the only honest reaction is to stop, record the run as blocked and let an admin look.
+    (docs/ted.md#waf-challenge). The challenge wants a browser to solve JavaScript; we never
+    pose as one, so the only honest reaction is to stop, record the run as blocked and let an
+    admin look.
     """
 
     def __init__(self, crawler: Crawler) -> None:

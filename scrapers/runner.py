@@ -1,9 +1,10 @@
 """Run one crawl in a child process and report how it went.
 
 Twisted's reactor cannot be restarted in one process, so every crawl is its own
-``python -m scrapers.crawl`` (DESIGN.md): a crashed or hung crawl never takes the service
-down. The runner creates the crawl run first and hands its id to the child, so it can
-close the run itself when the child is killed (timeout, service stopping) or dies before
+``python -m scrapers.crawl`` (docs/architecture.md#one-crawl-one-process): a crashed or hung
+crawl never takes the service down. The runner creates the crawl run first and hands its id
+to the child, so it can close the run itself when the child is killed (timeout, service
+stopping) or dies before
 recording anything.
 """
 

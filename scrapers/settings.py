@@ -3,7 +3,8 @@
 Every value that differs from Scrapy's default says why. Per-source politeness (HILMA's
 10-second delay) lives on the spider as ``custom_settings``; the runner adds the database
 URL, the run id and the User-Agent built from ``monitor.settings`` (``scrapers`` must not
-import ``monitor``, DESIGN.md), and tests override delays with ``-s`` settings.
+import ``monitor``, docs/architecture.md#import-rules), and tests override delays with
+``-s`` settings.
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ BOT_NAME = "tenderwatch"
 SPIDER_MODULES = ["scrapers.spiders"]
 NEWSPIDER_MODULE = "scrapers.spiders"
 
-# Honest crawler form with a contact URL; TED's WAF challenges other forms (sources.md §5).
+# Honest crawler form with a contact URL; TED's WAF challenges other forms
+# (docs/ted.md#waf-challenge).
 # The runner replaces it with monitor.settings.Settings.user_agent (version + contact URL).
 USER_AGENT = "Mozilla/5.0 (compatible; tenderwatch/0.1; +https://github.com/tenderwatch/tenderwatch)"
 
 ROBOTSTXT_OBEY = True  # ted.europa.eu disallows its search pages; we must never crawl them
 
 # Politeness. TED fair use allows ~700 requests a minute and blocks above 666/min or 500 GETs
-# in 6 minutes (sources.md §5): one request at a time, about one a second, is ~10 % of the cap.
+# in 6 minutes (docs/ted.md#fair-use-and-blocking): one request at a time, about one a second,
+# is ~10 % of the cap.
 CONCURRENT_REQUESTS = 2  # one per source host; the rest would only queue behind the delay
 CONCURRENT_REQUESTS_PER_DOMAIN = 1  # TED packages allow 3 concurrent downloads; APIs are stricter
 DOWNLOAD_DELAY = 1.0  # TED fair use: ≤ 60/min, ~10 % of the cap

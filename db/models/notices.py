@@ -1,9 +1,9 @@
 """Raw documents, notice versions and their sources, procedures and what changed in them.
 
-Identity (DESIGN.md): an eForms notice version is (BT-701, BT-757); other records fall back
-to ``source_key`` = ``"source:source_id"``. The same version from several sources is ONE
-``Notice`` with several ``NoticeSource`` rows. A procedure (BT-04) groups its notices; its
-current state is a summary derived from them (see ``db.procedures``).
+Identity (docs/eforms.md#identity): an eForms notice version is (BT-701, BT-757); other
+records fall back to ``source_key`` = ``"source:source_id"``. The same version from several
+sources is ONE ``Notice`` with several ``NoticeSource`` rows. A procedure (BT-04) groups its
+notices; its current state is a summary derived from them (see ``db.procedures``).
 
 Internal foreign keys end in ``_pk`` because ``notice_id`` and ``procedure_id`` already
 name the eForms identifiers (BT-701, BT-04) — mixing the two has bitten every tender

@@ -9,7 +9,7 @@ both why a notice was flagged and why it was not.
 
 Only the procedure's and lots' title, description and additional information are read:
 organisation names and legal boilerplate elsewhere in a notice produced false hits in
-every prototype (research/innovation.md §2).
+every prototype (docs/innovation.md#which-text-is-read).
 """
 
 from __future__ import annotations

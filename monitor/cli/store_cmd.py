@@ -10,7 +10,7 @@ import click
 
 from monitor.settings import get_settings
 
-SHOWN_TZ = ZoneInfo("Europe/Helsinki")  # DESIGN.md: times are shown in Helsinki time by default
+SHOWN_TZ = ZoneInfo("Europe/Helsinki")  # shown in Helsinki time by default (docs/architecture.md#time)
 
 
 def _when(value: datetime | None) -> str:

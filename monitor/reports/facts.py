@@ -5,7 +5,7 @@ A row is re-derived when it is missing, when the procedure changed since (the st
 since, or when the branches config changed. Deriving is Python (the branch mapping is regexes
 and validity dates from config/branches.yaml); reporting is SQL over the derived rows.
 
-Decisions (the issue leaves them open):
+Decisions this module makes (no source settles them):
 - A procedure counts in the period of its first non-planning notice: the call, or, when no call
   was stored (a direct award, or a call older than our collection), its first award notice.
   Its changes, cancellation and award notices count with it, never in their own period.

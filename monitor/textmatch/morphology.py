@@ -2,8 +2,9 @@
 
 Finnish and Swedish inflect and compound heavily, so "innovaatiokumppanuuden" must meet the
 keyword "innovaatiokumppanuus". simplemma measured best of the pure-pip lemmatisers on
-Finnish (40/40 forms, research/innovation.md §3); for Swedish its greedy mode handles
-compounds ("marknadsdialogen" → "marknadsdialog"), and the Snowball stem covers the rest.
+Finnish (40/40 forms, docs/innovation.md#finnish-and-swedish-morphology); for Swedish its
+greedy mode handles compounds ("marknadsdialogen" → "marknadsdialog"), and the Snowball stem
+covers the rest.
 
 Only TEXT tokens are lemmatised. Keywords are curated base forms and are never lemmatised:
 simplemma cuts some compounds to their first element (testialusta → testi), and a lemmatised

@@ -1,6 +1,7 @@
 """eForms UBL XML (every subtype, SDK 1.3–1.15, TED and HILMA) → :class:`db.record.NoticeRecord`.
 
-Field map: docs/research/eforms.md §3–4. How it is built, and why:
+Field map: docs/eforms.md#field-map and docs/eforms.md#innovation-fields. How it is built,
+and why:
 
 - **Parse once, walk children.** The document is parsed once (safely, see ``xmlsafe``); then
   each level is walked child by child, dispatching on Clark-notation tags, and subtrees nobody

@@ -92,7 +92,7 @@ PART_SUBTYPES = frozenset({"4", "5", "6", "E2"})
 NO_LOT_SUBTYPES = frozenset({"1", "2", "3", "X01", "X02"})
 """Buyer-profile PINs and business registrations have no lots at all."""
 STRATEGIC_FORBIDDEN = frozenset({"1", "2", "3", "4", "5", "6", "CEI", "E1", "E2", "T01", "T02", "X01", "X02"})
-"""BT-06/774/775/776/805 are forbidden in these subtypes (eforms.md §4)."""
+"""BT-06/774/775/776/805 are forbidden in these subtypes (docs/eforms.md#innovation-fields)."""
 DESIGN_CONTEST_SUBTYPES = frozenset({"23", "24", "36", "37"})
 
 ADDITIONAL_TYPE_LISTS: dict[str, str] = {

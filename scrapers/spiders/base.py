@@ -2,7 +2,7 @@
 
 Spider arguments arrive as strings (``-a key=value``); they are parsed here once, in
 ``__init__``, so a bad value fails the crawl before any request with a clear
-:class:`SpiderArgumentError` (anchors-code-style.md §5.7: fail early and by type).
+:class:`SpiderArgumentError` (docs/architecture.md#conventions: fail early and by type).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from scrapers.spiders.base import TenderSpider, parse_number
 KEY_ENV = "TENDERWATCH_HILMA_SUBSCRIPTION_KEY"
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
 KEY_PORTAL = "https://hns-hilma-prod-apim.developer.azure-api.net"
-BATCH_MAX = 50  # the batch read takes at most 50 ids (sources.md §3, official)
+BATCH_MAX = 50  # the batch read takes at most 50 ids (docs/hilma.md#endpoints, documented)
 SELECT = "noticeId,id,eFormsId,datePublished,mainType,cpvCodes,titleFi"
 ID_FIELDS = ("noticeId", "id", "eFormsId")
 INNOVATION_ANSWERS = ("innovationConsidered", "solutionNewToBuyer", "solutionNewToMarketOrIndustry")
@@ -32,8 +32,9 @@ SKIPPED_NO_KEY = "skipped_no_subscription_key"
 def document_id(doc: dict[str, Any]) -> str | None:
     """A search hit's notice id, whichever name the index uses.
 
-    HILMA's index field names are known only from third-party clients (sources.md §3 marks
-    them illustrative), so the first present of ``noticeId``, ``id`` and ``eFormsId`` wins.
+    HILMA's index field names are known only from third-party clients
+    (docs/hilma.md#search-index-fields says which are guessed), so the first present of
+    ``noticeId``, ``id`` and ``eFormsId`` wins.
 
     >>> document_id({"noticeId": 123}), document_id({"id": "9"}), document_id({"titleFi": "x"})
     ('123', '9', None)
@@ -90,7 +91,8 @@ class HilmaSpider(TenderSpider):
     Domain
       HILMA, Finland's public procurement notice service (hankintailmoitukset.fi), AVP read API.
     API documentation
-      https://github.com/Hankintailmoitukset/hilma-api (endpoints/avpendpoints.md)
+      https://github.com/Hankintailmoitukset/hilma-api/blob/HEAD/endpoints/avpendpoints.md;
+      what the spider relies on, and how sure it is: docs/hilma.md
     How it works
       Searches the eForms index (``POST /avp/eformnotices/docs/search``) one ``datePublished``
       window at a time (``window_hours``, default 24), paging with ``top``/``skip``; collects the

@@ -18,7 +18,7 @@ from scrapers.spiders.base import SpiderArgumentError, TenderSpider, parse_list,
 # Only what deciding needs: the number names the XML URL and the store key; the rest shows in
 # logs and lets a reader check the filter worked. One unknown field fails the whole request.
 FIELDS = ["publication-number", "publication-date", "notice-type", "buyer-country"]
-MAX_LIMIT = 250  # the API's maximum page size (sources.md §1)
+MAX_LIMIT = 250  # the API's maximum page size (docs/ted.md#limits)
 
 
 def build_query(start: date, end: date, countries: list[str], notice_types: list[str]) -> str:
@@ -38,7 +38,7 @@ def build_query(start: date, end: date, countries: list[str], notice_types: list
             parts.append(f"{field}={values[0]}")
         elif values:
             parts.append(f"{field} IN ({' '.join(values)})")
-    # ASC is rejected by the API; DESC works with ITERATION (sources.md §1).
+    # ASC is rejected by the API; DESC works with ITERATION (docs/ted.md#expert-query).
     return " AND ".join(parts) + " SORT BY publication-date DESC"
 
 
@@ -47,7 +47,8 @@ class TedSpider(TenderSpider):
     Domain
       TED, the EU's Tenders Electronic Daily (OJ S), through the Search API v3.
     API documentation
-      https://docs.ted.europa.eu/api/latest/index.html (search: /v3/notices/search, anonymous)
+      https://docs.ted.europa.eu/api/latest/index.html (search: /v3/notices/search, anonymous);
+      what the spider relies on, and how sure it is: docs/ted.md#search-api
     How it works
       POSTs one expert query for the publication-date window (``buyer-country`` and
       ``notice-type`` filters from the arguments) in ITERATION mode, 250 notices a page,

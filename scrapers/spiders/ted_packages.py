@@ -46,7 +46,7 @@ def no_issue_days(year: int) -> set[date]:
 def estimate_issue(day: date) -> int:
     """The OJ S issue number probably published on ``day`` (or the last one before it).
 
-    The daily package URL names the issue number, not the date (sources.md §2).
+    The daily package URL names the issue number, not the date (docs/ted.md#issue-numbers).
 
     >>> estimate_issue(date(2026, 7, 17))  # 20260717_136.tar.gz
     136
@@ -92,7 +92,7 @@ class TedPackagesSpider(TenderSpider):
       TED daily packages: every notice of one OJ S issue as one tar.gz (~1.8–3.7k notices).
     Bulk download documentation
       https://ted.europa.eu/en/help/data-reuse; URL form ``/packages/daily/{yyyy}{nnnnn}``
-      (issue number padded to 5 digits) from sources.md §2.
+      (issue number padded to 5 digits) and package layout: docs/ted.md#daily-packages.
     How it works
       The URL names the issue number, not the date, so the spider guesses the issue of the
       window's first day (weekdays minus EU holidays), downloads it, reads the package's own

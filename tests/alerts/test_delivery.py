@@ -1,4 +1,4 @@
-"""The issue's delivery scenarios, end to end: store → enqueue → (digest) → real SMTP on loopback.
+"""Delivery scenarios, end to end: store → enqueue → (digest) → real SMTP on loopback.
 
 Each runs on SQLite and on PostgreSQL (``db_url``).
 """

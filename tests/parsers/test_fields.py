@@ -1,4 +1,4 @@
-"""Field-by-field behaviour on hand-made notices: the cases the issue names explicitly."""
+"""Field-by-field behaviour on hand-made notices: the cases docs/eforms.md#pitfalls names."""
 
 from __future__ import annotations
 
