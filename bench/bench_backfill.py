@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from db import migrate
-from scrapers.loopback import LoopbackSources, make_corpus
+from monitor.demo.loopback import LoopbackSources, make_corpus
 from scrapers.runner import run_crawl
 
 DAY = date(2026, 3, 4)

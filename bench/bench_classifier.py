@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_classifier.py [--notices 5000] [--stored 100000] [--workers 2]
 
-1. Generates ``--notices`` synthetic eForms notices (scrapers.samples.builder, fi/sv/en/et/de texts,
+1. Generates ``--notices`` synthetic eForms notices (monitor.demo.samples.builder, fi/sv/en/et/de texts,
    all subtypes, lots), loads the lemmatisers once, then classifies every notice in this process
    (one core) and reports notices/s: first pass (empty token caches) and second pass (warm).
 2. Fills a fresh SQLite database with ``--stored`` notices by bulk-inserting minimal Procedure and
@@ -41,8 +41,8 @@ from db.session import get_engine, session_scope
 from monitor.classify import Rules, classify, load_rules
 from monitor.classify.scorer import text_fields
 from monitor.classify.service import preview
+from monitor.demo.samples.builder import expected_record, generate_specs
 from monitor.textmatch import morphology
-from scrapers.samples.builder import expected_record, generate_specs
 
 RULES = Path(__file__).resolve().parent.parent / "config" / "innovation.yaml"
 

@@ -1,6 +1,6 @@
 """Subscription matching: 10,000 subscriptions against 3,000 new notices (about a TED day).
 
-Notices are the project's synthetic eForms corpus (``scrapers.samples``: buyers, NUTS and
+Notices are the project's synthetic eForms corpus (``monitor.demo.samples``: buyers, NUTS and
 fi/sv/en texts), reshaped like a TED day: that corpus is Finnish and uses a few dozen CPV
 codes, while a TED day spans the EU (Finland about 3 %) and thousands of codes. So each
 notice gets CPV codes drawn across the 45 divisions and, nine times in ten, a buyer country
@@ -35,8 +35,8 @@ from pathlib import Path
 
 from monitor.appconfig import load_file
 from monitor.branches import BranchesConfig
+from monitor.demo.samples.builder import expected_record, generate_specs
 from monitor.matching import CompiledSubscription, SubscriptionFilters, SubscriptionIndex, build_facts
-from scrapers.samples.builder import expected_record, generate_specs
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -8,7 +8,7 @@ Target: parser rate ≥ 50 % of the bare rate (extraction costs no more than par
 Measuring on a shared machine: the two are timed alternately on the same chunk of notices
 (CPU time of this process, so time spent descheduled does not count), and the ratio reported is
 the median over all chunk pairs; rates are from the fastest round. Corpora:
-  synthetic    ``scrapers.samples.generate_corpus`` (realistic: contacts, exclusion grounds,
+  synthetic    ``monitor.demo.samples.generate_corpus`` (realistic: contacts, exclusion grounds,
                criteria, multi-paragraph descriptions; size close to real notices);
   lean         the same specs without that administrative detail (a worst case: nearly
                every element is one the parser extracts);
@@ -37,8 +37,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from monitor.demo.samples.builder import build_notice_xml, generate_specs
 from scrapers.parsers import parse_notice
-from scrapers.samples.builder import build_notice_xml, generate_specs
 
 REAL_DIRS = ("fixtures/ted-real", "fixtures/eforms-sdk/examples/notices")
 CHUNK = 100

@@ -31,10 +31,10 @@ sys.path.insert(0, str(REPO))
 from db import migrate  # noqa: E402
 from db.record import Buyer  # noqa: E402
 from db.session import session_scope  # noqa: E402
+from monitor.demo.loopback import CorpusNotice, LoopbackSources, make_corpus  # noqa: E402
+from monitor.demo.samples.builder import LotSpec, NoticeSpec  # noqa: E402
 from monitor.subscribers import upsert  # noqa: E402
 from monitor.subscribers.config import SubscriberSpec  # noqa: E402
-from scrapers.loopback import CorpusNotice, LoopbackSources, make_corpus  # noqa: E402
-from scrapers.samples.builder import LotSpec, NoticeSpec  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 

@@ -30,10 +30,10 @@ from db.session import get_sessionmaker
 from monitor.alerts import outbox
 from monitor.alerts.payload import match_payload
 from monitor.alerts.sender import send_pending
+from monitor.demo.samples.builder import expected_record, generate_specs
 from monitor.matching import build_facts
 from monitor.matching.index import Match
 from monitor.settings import Settings
-from scrapers.samples.builder import expected_record, generate_specs
 
 NOW = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 

@@ -1,8 +1,9 @@
 """From settings and ``config/sources.yaml`` to one crawl in a child process.
 
-The one place that turns a source's config into spider arguments and Scrapy settings, used
-by ``tenderwatch crawl``, ``run --once``, the service and the demo. ``scrapers`` never
-imports ``monitor`` (docs/architecture.md#import-rules), so everything the spider needs travels as arguments,
+The one place that runs a source's spider, with the arguments its entry in the table of
+sources (``monitor/sources.py``) builds, used by ``tenderwatch crawl``, ``run --once``, the
+service and the demo. ``scrapers`` never imports ``monitor``
+(docs/architecture.md#import-rules), so everything the spider needs travels as arguments,
 settings (``-s``) and environment variables (secrets).
 """
 
@@ -13,37 +14,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from monitor.appconfig import AppConfig
+from monitor.config import AppConfig
 from monitor.settings import Settings
-
-SPIDERS = {"ted": "ted", "ted_packages": "ted_packages", "hilma": "hilma"}
-
-
-def spider_args(settings: Settings, config: AppConfig | None, source: str) -> dict[str, Any]:
-    """Spider arguments for ``source`` from the config (defaults where it has no section)."""
-    if source not in SPIDERS:
-        raise ValueError(f"unknown source {source!r}; known: {', '.join(SPIDERS)}")
-    cfg = getattr(config.sources, source, None) if config is not None else None
-    args: dict[str, Any] = {}
-    if cfg is not None:
-        args["overlap_days"] = cfg.overlap_days
-        args["start_days_back"] = cfg.start_days_back
-    if source in ("ted", "ted_packages"):
-        args["site_url"] = settings.ted_site_url
-        if cfg is not None:
-            args["countries"] = cfg.countries
-    if source == "ted":
-        args["api_url"] = settings.ted_api_url
-        if cfg is not None and cfg.notice_types:
-            args["notice_types"] = cfg.notice_types
-    if source == "hilma":
-        args["api_url"] = settings.hilma_api_url
-    return args
+from monitor.sources import get_source, section
+from scrapers.runner import run_crawl
 
 
-def scrapy_settings(settings: Settings, config: AppConfig | None, source: str) -> dict[str, Any]:
+def spider_args(settings: Settings, config: AppConfig | None, key: str) -> dict[str, Any]:
+    """Spider arguments for source ``key`` from its config section (defaults where it has none)."""
+    source = get_source(key)
+    return source.crawl_args(settings, section(config.sources if config else None, key))
+
+
+def scrapy_settings(settings: Settings, config: AppConfig | None, key: str) -> dict[str, Any]:
     out: dict[str, Any] = {"USER_AGENT": settings.user_agent}
-    cfg = getattr(config.sources, source, None) if config is not None else None
+    cfg = section(config.sources if config else None, key)
     if cfg is not None and cfg.download_delay is not None:
         out["DOWNLOAD_DELAY"] = cfg.download_delay
     return out
@@ -67,14 +52,12 @@ def run_source(
     ``scrapy_overrides`` replace Scrapy settings (tests shorten delays).
     ``timeout_minutes`` replaces the source's configured timeout (a long backfill).
     """
-    from scrapers.runner import run_crawl
-
-    cfg = getattr(config.sources, source, None) if config is not None else None
+    cfg = section(config.sources if config else None, source)
     env = {}
     if settings.hilma_subscription_key is not None:
         env["TENDERWATCH_HILMA_SUBSCRIPTION_KEY"] = settings.hilma_subscription_key.get_secret_value()
     outcome = run_crawl(
-        SPIDERS[source],
+        get_source(source).spider,
         db_url=settings.db_url,
         args={**spider_args(settings, config, source), **(overrides or {})},
         settings={**scrapy_settings(settings, config, source), **(scrapy_overrides or {})},

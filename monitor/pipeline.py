@@ -13,12 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from db.session import get_sessionmaker, session_scope
-from monitor.appconfig import AppConfig
+from monitor import sources
+from monitor.config import AppConfig
 from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
-
-SOURCES = ("ted", "ted_packages", "hilma")
 
 
 def crawl(
@@ -59,7 +58,7 @@ def process(settings: Settings, config: AppConfig, now: datetime) -> dict[str, A
     with session_scope(settings.db_url) as session:
         changes = classify_pending(session, config.rules_compiled)
     with session_scope(settings.db_url) as session:
-        queued = enqueue_pending(session, now)
+        queued = enqueue_pending(session, now, branches=config.branches, ted_site_url=settings.ted_site_url)
     from monitor.reports.facts import refresh_report_procedures
 
     with session_scope(settings.db_url) as session:  # keeps the branch report's rows current
@@ -86,7 +85,7 @@ def monthly_reports(settings: Settings, config: AppConfig, now: datetime) -> dic
     from monitor.reports.monthly import queue_monthly_reports
 
     with session_scope(settings.db_url) as session:
-        queued = queue_monthly_reports(session, config, now)
+        queued = queue_monthly_reports(session, config, now, ted_site_url=settings.ted_site_url)
     return {"report_emails_queued": queued, **deliver(settings, now)}
 
 
@@ -109,7 +108,7 @@ def run_once(
 
 
 def enabled_sources(config: AppConfig) -> list[str]:
-    return [s for s in SOURCES if (c := getattr(config.sources, s)) is not None and c.enabled]
+    return [source.key for source, _ in sources.enabled(config.sources)]
 
 
 def _asdict(value: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 from functools import cache
+from pathlib import Path
 
 DIVISIONS_EN = {
     "03": "Agricultural, farming, fishing, forestry and related products",
@@ -60,18 +61,21 @@ DIVISIONS_EN = {
 }
 
 
-@cache
-def _overrides() -> dict[tuple[str, str], str]:
-    from monitor.settings import get_settings
+CpvOverrides = dict[tuple[str, str], str]
+"""(8-digit code, language) → label, from the data folder's ``cpv_labels.csv``."""
 
-    path = get_settings().data_dir / "cpv_labels.csv"
+
+@cache
+def load_overrides(data_dir: Path) -> CpvOverrides:
+    """The data folder's ``cpv_labels.csv``, read once per process (empty where there is none)."""
+    path = data_dir / "cpv_labels.csv"
     if not path.exists():
         return {}
     with path.open(encoding="utf-8") as fh:
         return {(r["code"][:8], r["lang"]): r["label"] for r in csv.DictReader(fh)}
 
 
-def cpv_label(code: str, lang: str) -> str:
+def cpv_label(code: str, lang: str, overrides: CpvOverrides | None = None) -> str:
     code = code[:8]
-    extra = _overrides()
+    extra = overrides or {}
     return extra.get((code, lang)) or extra.get((code, "en")) or DIVISIONS_EN.get(code[:2], "")

@@ -34,6 +34,7 @@ from monitor.alerts.payload import match_payload, notice_summary, ted_url
 from monitor.branches import BranchesConfig
 from monitor.matching import SubscriptionIndex, build_facts, load_index
 from monitor.matching.index import INNOVATION_RANK, Match
+from monitor.sources import HILMA, TED
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -58,38 +59,27 @@ def enqueue_pending(
     session: Session,
     now: datetime,
     *,
-    branches: BranchesConfig | None = None,
+    branches: BranchesConfig | None,
+    ted_site_url: str,
     index: SubscriptionIndex | None = None,
 ) -> EnqueueStats:
-    """Match every new notice, procedure event and label change; enqueue ``new``/``update``/``reminder``."""
+    """Match every new notice, procedure event and label change; enqueue ``new``/``update``/``reminder``.
+
+    ``branches`` is the config the caller holds (the service's last good one: a refused edit
+    of ``branches.yaml`` must not stop branch subscriptions matching); None matches no branch.
+    ``ted_site_url`` is where TED's notice pages are linked from the emails.
+    """
     stats = EnqueueStats()
-    if branches is None:
-        branches = load_branches()
     if index is None:
         index = load_index(session)
     modes = {sid: mode for sid, mode in session.execute(select(Subscriber.id, Subscriber.delivery))}
-    ctx = _Ctx(session, now, branches, index, modes, stats)
+    ctx = _Ctx(session, now, branches, index, modes, stats, ted_site_url)
     ctx.label_changes()
     ctx.notices()
     ctx.events()
     ctx.reminders()
     session.flush()
     return stats
-
-
-def load_branches() -> BranchesConfig | None:
-    """``config/branches.yaml``; None (branch filters then match nothing) if it is missing or invalid."""
-    from monitor.appconfig import ConfigError, load_file
-    from monitor.settings import get_settings
-
-    path = get_settings().config_dir / "branches.yaml"
-    if not path.exists():
-        return None
-    try:
-        return load_file(path, BranchesConfig)  # type: ignore[return-value]
-    except ConfigError as exc:
-        log.error("branches.yaml is invalid, branch subscriptions will not match: %s", exc)
-        return None
 
 
 class _Ctx:
@@ -101,8 +91,10 @@ class _Ctx:
         index: SubscriptionIndex,
         modes: dict[int, str],
         stats: EnqueueStats,
+        ted_site_url: str,
     ) -> None:
         self.s = session
+        self.ted_site_url = ted_site_url
         self.now = now
         self.branches = branches
         self.index = index
@@ -204,21 +196,17 @@ class _Ctx:
         Source URLs are what the spider fetched (TED's XML, HILMA's keyed API), not pages for
         people, so TED's page is built from the publication number instead.
         """
-        from monitor.settings import get_settings
-
         links: list[dict[str, str]] = []
         sources = {
             s
             for (s,) in self.s.execute(select(NoticeSource.source).where(NoticeSource.notice_pk == notice.id))
         }
-        if sources & {"ted", "ted_packages"} or (record.publication_number or "").count("-") == 1:
-            url = ted_url(get_settings().ted_site_url, record.publication_number)
+        if TED in sources or (record.publication_number or "").count("-") == 1:
+            url = ted_url(self.ted_site_url, record.publication_number)
             if url:
                 links.append({"label": "TED", "url": url})
         for (url,) in self.s.execute(
-            select(NoticeSource.url).where(
-                NoticeSource.notice_pk == notice.id, NoticeSource.source == "hilma"
-            )
+            select(NoticeSource.url).where(NoticeSource.notice_pk == notice.id, NoticeSource.source == HILMA)
         ):
             if url and url.startswith(HILMA_PUBLIC):
                 links.append({"label": "HILMA", "url": url})

@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import escape
 
 from db.models.alerts import OutboxMessage, Subscriber
 from monitor.alerts import i18n
+from monitor.alerts.cpv_labels import CpvOverrides, cpv_label, load_overrides
 from monitor.alerts.outbox import message_id
 from monitor.alerts.payload import pick_text
 from monitor.alerts.tokens import make_token
@@ -78,14 +80,12 @@ class NoticeView:
     changes: list[str] = field(default_factory=list)
 
 
-def notice_view(payload: dict[str, Any], lang: str) -> NoticeView:
+def notice_view(payload: dict[str, Any], lang: str, cpv_overrides: CpvOverrides | None = None) -> NoticeView:
     t = i18n.strings(lang)
     n = payload.get("notice") or {}
     inn = payload.get("innovation") or {}
     label = inn.get("label")
     value = n.get("value") or {}
-    from monitor.alerts.cpv_labels import cpv_label
-
     links = [(lk.get("label") or lk["url"], lk["url"]) for lk in n.get("links") or [] if lk.get("url")]
     return NoticeView(
         title=pick_text(n.get("title") or {}, lang, n.get("language"))
@@ -93,7 +93,7 @@ def notice_view(payload: dict[str, Any], lang: str) -> NoticeView:
         buyer=", ".join(x for x in (n.get("buyer"), n.get("buyer_city")) if x) or None,
         deadline=i18n.format_datetime(n.get("deadline"), lang),
         value=i18n.format_money(value.get("amount"), value.get("currency"), lang) if value else None,
-        cpv=[(c, cpv_label(c, lang)) for c in (n.get("cpv") or [])[:8]],
+        cpv=[(c, cpv_label(c, lang, cpv_overrides)) for c in (n.get("cpv") or [])[:8]],
         description=pick_text(n.get("description") or {}, lang, n.get("language")),
         innovation=label if label in ("innovative", "possible") else None,
         innovation_text=t.get(f"label_{label}") if label in ("innovative", "possible") else None,
@@ -175,26 +175,27 @@ class Rendered:
 
 
 def render_row(
-    row: OutboxMessage, sub: Subscriber, unsubscribe_url: str, items: list[OutboxMessage] | None = None
+    row: OutboxMessage,
+    sub: Subscriber,
+    unsubscribe_url: str,
+    items: list[OutboxMessage] | None = None,
+    cpv_overrides: CpvOverrides | None = None,
 ) -> Rendered:
     """Subject, text and HTML of one outbox row (a digest needs its ``items``)."""
     lang = sub.language if sub.language in i18n.STRINGS else "en"
     t = i18n.strings(lang)
     ctx: dict[str, Any] = {"t": t, "lang": lang, "unsubscribe_url": unsubscribe_url, "kind": row.kind}
     if row.kind == "report":  # rendered when queued (monitor.reports.monthly); frozen in the payload
-        from monitor.reports.monthly import render_report_row
-
-        subject, text, html, images = render_report_row(row.payload, unsubscribe_url)
-        return Rendered(header_safe(subject), text, html, images)
+        return prerendered(row.payload, unsubscribe_url)
     if row.kind == "digest":
-        views = [(item.kind, notice_view(item.payload, lang)) for item in items or []]
+        views = [(item.kind, notice_view(item.payload, lang, cpv_overrides)) for item in items or []]
         groups = digest_groups(views)
         count = len(views)
         ctx.update(groups=groups, intro=t["intro_digest"].format(count=count))
         subject = f"{t['subject_digest']}: {count}"
         template = "digest"
     else:
-        view = notice_view(row.payload, lang)
+        view = notice_view(row.payload, lang, cpv_overrides)
         intro = t[f"intro_{row.kind}"].format(days=row.payload.get("reminder_days", ""))
         ctx.update(n=view, intro=intro)
         prefix = "★ " if view.innovation == "innovative" else ""
@@ -205,6 +206,17 @@ def render_row(
         text=_TEXT.get_template(f"{template}.txt.j2").render(**ctx),
         html=_HTML.get_template(f"{template}.html.j2").render(**ctx),
     )
+
+
+def prerendered(payload: dict[str, Any], unsubscribe_url: str) -> Rendered:
+    """A row whose payload carries its own subject, text, HTML and images (the monthly branch
+    report is rendered when it is queued, ``monitor/reports/monthly.py``): add the footer."""
+    footer_text = f"\n--\n{unsubscribe_url}\n"
+    link = escape(unsubscribe_url)
+    footer_html = f'<p style="color:#777;font-size:12px"><a href="{link}">{link}</a></p>'
+    html = payload["html"].replace("</body>", footer_html + "\n</body>", 1)
+    images = {cid: base64.b64decode(data) for cid, data in (payload.get("images") or {}).items()}
+    return Rendered(header_safe(payload["subject"]), payload["text"] + footer_text, html, images)
 
 
 def digest_groups(views: list[tuple[str, NoticeView]]) -> list[tuple[str, list[tuple[str, NoticeView]]]]:
@@ -232,7 +244,7 @@ def build_message(
     token = make_token(secret, sub.id, sub.email)
     base = settings.public_url.rstrip("/")
     unsubscribe_url = f"{base}/unsubscribe/{token}"
-    r = render_row(row, sub, unsubscribe_url, items)
+    r = render_row(row, sub, unsubscribe_url, items, load_overrides(settings.data_dir))
     from_name, from_addr = parseaddr(settings.mail_from)
     domain = from_addr.rpartition("@")[2] or "localhost"
     html_part: Message = MIMEText(r.html, "html", "utf-8")

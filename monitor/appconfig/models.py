@@ -1,6 +1,7 @@
-"""Schemas of ``config/sources.yaml`` and ``config/service.yaml``.
+"""The shared bases of the config schemas (``Strict``, ``Schedule``) and ``config/service.yaml``.
 
-Other files' schemas live with the code that uses them (see ``loader.CONFIG_FILES``).
+Other files' schemas live with the code that uses them; ``monitor/config.py`` names which
+file has which.
 """
 
 from __future__ import annotations
@@ -56,33 +57,6 @@ class Schedule(Strict):
             return CronTrigger.from_crontab(self.cron, timezone=timezone)
         seconds = self.every_seconds or (self.every_minutes or 0) * 60
         return IntervalTrigger(seconds=seconds, timezone=timezone)
-
-
-class SourceConfig(Strict):
-    enabled: bool = True
-    schedule: Schedule
-    countries: list[str] = Field(
-        default_factory=lambda: ["FIN"], description="ISO alpha-3; ['ALL'] for every"
-    )
-    notice_types: list[str] = Field(default_factory=list, description="BT-02 codes; empty for all")
-    overlap_days: int = Field(default=2, ge=0, le=60, description="Re-query window for late publications")
-    start_days_back: int = Field(default=7, ge=1, le=3650, description="First crawl looks back this far")
-    timeout_minutes: int = Field(default=30, ge=1, description="A crawl running longer is killed")
-    download_delay: float | None = Field(default=None, ge=0, description="Seconds between requests")
-
-    @field_validator("countries")
-    @classmethod
-    def _alpha3(cls, values: list[str]) -> list[str]:
-        for v in values:
-            if v != "ALL" and (len(v) != 3 or not v.isupper()):
-                raise ValueError(f"{v!r} is not an ISO 3166 alpha-3 code such as 'FIN' (or 'ALL')")
-        return values
-
-
-class SourcesConfig(Strict):
-    ted: SourceConfig | None = None
-    ted_packages: SourceConfig | None = None
-    hilma: SourceConfig | None = None
 
 
 class HealthConfig(Strict):

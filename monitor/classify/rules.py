@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from monitor.appconfig import load_file
 from monitor.appconfig.models import Strict
 from monitor.textmatch import KeywordMatcher, Term
 from monitor.textmatch.morphology import ISO1_TO_3
@@ -296,22 +297,8 @@ def _hash(data: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
-DEFAULT_RULES_PATH = Path(__file__).resolve().parents[2] / "config" / "innovation.yaml"
-
-
-def load_rules(path: Path | str | None = None) -> Rules:
-    """Load, validate and compile a rules file; raises ``monitor.appconfig.ConfigError`` with lines.
-
-    ``None`` means ``innovation.yaml`` in the configured config directory.
-    """
-    from monitor.appconfig import load_file
-
-    if path is None:
-        from monitor.settings import get_settings
-
-        path = get_settings().config_dir / "innovation.yaml"
-        if not path.exists():
-            path = DEFAULT_RULES_PATH
+def load_rules(path: Path | str) -> Rules:
+    """Load, validate and compile a rules file; raises ``monitor.appconfig.ConfigError`` with lines."""
     path = Path(path)
     config = load_file(path, RulesConfig)
     assert isinstance(config, RulesConfig)

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from monitor.appconfig import ConfigError
+from monitor.settings import get_settings
 
 RULES_OPTION = click.option(
     "--rules",
@@ -24,7 +25,7 @@ def _load_rules(path: Path | None) -> Any:
     from monitor.classify import load_rules
 
     try:
-        return load_rules(path)
+        return load_rules(path or get_settings().config_dir / "innovation.yaml")
     except ConfigError as exc:
         raise click.ClickException(exc.report()) from None
 

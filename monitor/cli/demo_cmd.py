@@ -17,7 +17,7 @@ def demo_cmd() -> None:
     .eml files, or to TENDERWATCH_SMTP_HOST when set. A second run writes no new emails.
     """
     from monitor.cli.common import config_or_exit
-    from monitor.demo import run_demo
+    from monitor.demo.run import run_demo
 
     settings = get_settings()
     config = config_or_exit(settings.config_dir)

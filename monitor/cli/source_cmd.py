@@ -12,12 +12,12 @@ from typing import Any
 
 import click
 
-from monitor.appconfig import AppConfig
 from monitor.appconfig.errors import ConfigError
 from monitor.appconfig.loader import load_file
-from monitor.appconfig.models import SourcesConfig
-from monitor.crawling import SPIDERS, run_source
+from monitor.config import AppConfig
+from monitor.crawling import run_source
 from monitor.settings import Settings, get_settings
+from monitor.sources import KEYS, TED, SourcesConfig, backfill_source
 
 # Exit codes: 0 finished or skipped, 1 failed, 3 blocked by a WAF (matches python -m scrapers.crawl).
 _EXIT = {"finished": 0, "skipped": 0, "failed": 1, "blocked": 3}
@@ -71,7 +71,7 @@ def _day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str
 
 
 @click.command("crawl")
-@click.argument("source", type=click.Choice(sorted(SPIDERS)))
+@click.argument("source", type=click.Choice(KEYS))
 @click.option(
     "--from", "from_date", callback=_day, metavar="DATE", help="First publication day (YYYY-MM-DD)."
 )
@@ -158,7 +158,7 @@ def backfill_ted_cmd(from_date: str, to_date: str, countries: tuple[str, ...], t
         result = run_source(
             settings,
             _sources(settings),
-            "ted_packages",
+            backfill_source(TED).key,
             overrides=overrides,
             on_progress=progress,
             timeout_minutes=timeout_hours * 60,

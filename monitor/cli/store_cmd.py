@@ -133,7 +133,8 @@ def status_cmd(runs: int) -> None:
     """Show each source's recent runs and watermark, the service's schedule (next runs), the
     outbox (pending, failed), the innovation rules in force and any open health problem."""
     from db.session import session_scope
-    from monitor.appconfig import ConfigError, load_config
+    from monitor.appconfig import ConfigError
+    from monitor.config import load_config
     from monitor.service.status import service_status
 
     settings = get_settings()

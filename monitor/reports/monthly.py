@@ -66,8 +66,8 @@ def queue_monthly_reports(
     config: Any,
     now: datetime,
     *,
+    ted_site_url: str,
     period: Period | None = None,
-    ted_site_url: str | None = None,
 ) -> int:
     """Queue one report email per branch contact for ``period`` (default: the month due at ``now``).
 
@@ -80,10 +80,6 @@ def queue_monthly_reports(
             return 0
     branches: BranchesConfig = config.branches
     goal = float(config.service.innovation_goal_percent)
-    if ted_site_url is None:
-        from monitor.settings import get_settings
-
-        ted_site_url = get_settings().ted_site_url
     served = set(
         session.scalars(
             select(OutboxMessage.subscriber_id).where(
@@ -182,21 +178,3 @@ def email_text(report: Report, area: str, lang: str, calls: list[CallRow], intro
         if reasons:
             lines.append(f"  {t(lang, 'reasons')}: {reasons}")
     return "\n".join(lines) + "\n"
-
-
-def render_report_row(
-    payload: dict[str, Any], unsubscribe_url: str
-) -> tuple[str, str, str, dict[str, bytes]]:
-    """(subject, text, html, {content-id: PNG}) of a queued report email, for the sender."""
-    footer_text = f"\n--\n{unsubscribe_url}\n"
-    link = _attr(unsubscribe_url)
-    footer_html = f'<p style="color:#777;font-size:12px"><a href="{link}">{link}</a></p>'
-    html = payload["html"].replace("</body>", footer_html + "\n</body>", 1)
-    images = {cid: base64.b64decode(data) for cid, data in (payload.get("images") or {}).items()}
-    return payload["subject"], payload["text"] + footer_text, html, images
-
-
-def _attr(value: str) -> str:
-    from markupsafe import escape
-
-    return str(escape(value))

@@ -30,7 +30,9 @@ from apscheduler.triggers.cron import CronTrigger
 
 from db import migrate
 from db.session import get_engine
-from monitor.appconfig import AppConfig, ConfigError
+from monitor import sources
+from monitor.appconfig import ConfigError
+from monitor.config import AppConfig
 from monitor.service import jobs
 from monitor.service.confighold import ConfigHolder
 from monitor.service.leader import LeaderLock
@@ -55,10 +57,10 @@ def desired_jobs(config: AppConfig) -> list[JobSpec]:
     """The schedule the config asks for."""
     tz = config.service.timezone
     specs: list[JobSpec] = []
-    for name in ("ted", "ted_packages", "hilma"):
-        source = getattr(config.sources, name)
-        if source is not None and source.enabled:
-            specs.append(JobSpec(f"crawl:{name}", jobs.crawl_job, source.schedule.trigger(tz), (name,)))
+    for source, section in sources.enabled(config.sources):
+        specs.append(
+            JobSpec(f"crawl:{source.key}", jobs.crawl_job, section.schedule.trigger(tz), (source.key,))
+        )
     svc = config.service
     from apscheduler.triggers.interval import IntervalTrigger
 

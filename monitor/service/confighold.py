@@ -11,7 +11,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from monitor.appconfig import AppConfig, ConfigError, load_config
+from monitor.appconfig import ConfigError
+from monitor.config import AppConfig, load_config
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 from db.clock import utcnow
 from db.models.health import HealthProblem
 from db.session import session_scope
-from monitor.appconfig import AppConfig, ConfigError
+from monitor import sources
+from monitor.appconfig import ConfigError
+from monitor.config import AppConfig
 from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,10 +43,8 @@ def source_problems(session: Session, config: AppConfig, now: datetime) -> list[
     health = config.service.health
     tz = ZoneInfo(config.service.timezone)
     problems: list[Problem] = []
-    for name in ("ted", "ted_packages", "hilma"):
-        source = getattr(config.sources, name)
-        if source is None or not source.enabled:
-            continue
+    for source, _ in sources.enabled(config.sources):
+        name = source.key
         recent = session.scalars(
             select(CrawlRun)
             .where(CrawlRun.source == name, CrawlRun.finished_at.is_not(None))

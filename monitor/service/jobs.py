@@ -1,24 +1,33 @@
 """The service's jobs. Module-level functions, so APScheduler's persistent job store can name them.
 
-Each job reads the running :class:`~monitor.service.app.Service` from :data:`CURRENT` (set
-when the service starts) and returns a dict of figures, which the job listener logs as one
-line per run.
+Each job reads the running service from :data:`CURRENT` (set when
+``monitor.service.app.Service`` starts; typed by the :class:`RunningService` protocol, so this
+module does not import the one that schedules it) and returns a dict of figures, which the
+job listener logs as one line per run.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from db.clock import utcnow
-
-if TYPE_CHECKING:
-    from monitor.service.app import Service
+from monitor.service.confighold import ConfigHolder
+from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
 
-CURRENT: Service | None = None
+
+class RunningService(Protocol):
+    """What a job needs of the service that runs it."""
+
+    settings: Settings
+    config: ConfigHolder
+    stopping: threading.Event
+
+
+CURRENT: RunningService | None = None
 """The service whose scheduler runs these jobs (one per process)."""
 
 # Processing after two crawls that end together must not run twice at once: classification
@@ -26,7 +35,7 @@ CURRENT: Service | None = None
 _process_lock = threading.Lock()
 
 
-def _service() -> Service:
+def _service() -> RunningService:
     if CURRENT is None:
         raise RuntimeError("no service is running in this process")
     return CURRENT

@@ -36,7 +36,7 @@ import re._parser as re_parser
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
-from monitor.textmatch import morphology
+import monitor.textmatch.morphology as morphology
 from monitor.textmatch.tokens import Tokens, lower_same_length, normalise, phrase_words, snippet, tokenise
 
 FULL = 1.0

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -17,10 +18,17 @@ from sqlalchemy.orm import Session
 from db.record import NoticeRecord
 from db.session import get_sessionmaker
 from db.store import Store
+from monitor.appconfig import load_file
+from monitor.branches import BranchesConfig
 from monitor.settings import Settings
 from tests.db.records import raw
 
 REPO = Path(__file__).resolve().parents[2]
+HELD: dict[str, Any] = {
+    "branches": load_file(REPO / "config" / "branches.yaml", BranchesConfig),
+    "ted_site_url": "https://ted.europa.eu",
+}
+"""What the service would hold and pass to ``enqueue_pending``: the shipped branches."""
 
 
 class _Collect:

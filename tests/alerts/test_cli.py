@@ -13,7 +13,7 @@ from monitor.alerts.enqueue import enqueue_pending
 from monitor.alerts.tokens import make_token
 from monitor.cli import cli
 from monitor.settings import get_settings
-from tests.alerts.conftest import ingest
+from tests.alerts.conftest import HELD, ingest
 from tests.db.records import NOW, call
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,7 +67,7 @@ def test_alerts_and_unsubscribe_commands(settings_env: Path) -> None:
     run("subscribers", "add", "it@example.com", "--cpv", "72000000", "--subscription", "IT")
     with get_sessionmaker(url)() as session:
         ingest(session, call(), NOW)
-        enqueue_pending(session, NOW)
+        enqueue_pending(session, NOW, **HELD)
         session.commit()
     code, out = run("alerts", "list", "--state", "pending")
     assert code == 0 and "pending   new" in out and "it@example.com" in out

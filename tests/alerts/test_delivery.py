@@ -20,7 +20,7 @@ from monitor.alerts.digest import build_due_digests
 from monitor.alerts.enqueue import enqueue_pending
 from monitor.alerts.sender import send_pending
 from monitor.subscribers import SubscriberSpec, upsert
-from tests.alerts.conftest import SmtpSink, ingest
+from tests.alerts.conftest import HELD, SmtpSink, ingest
 from tests.db.records import NOW, call, change_of
 
 IT = {"name": "IT", "cpv": ["72000000"]}
@@ -45,7 +45,7 @@ def states(session: Session) -> list[tuple[str, str, str]]:
 
 
 def cycle(session: Session, db_url: str, settings, now):  # type: ignore[no-untyped-def]
-    stats = enqueue_pending(session, now)
+    stats = enqueue_pending(session, now, **HELD)
     session.commit()
     sent = send_pending(db_url, settings, now=now)
     return stats, sent
@@ -130,7 +130,7 @@ def test_daily_digest_waits_for_its_hour_and_lists_innovative_first(
 
     # A new match after the digest waits for the next day's 07:00.
     ingest(session, dataclasses.replace(call(), cpv_main="72300000"), NOW)
-    enqueue_pending(session, at + timedelta(hours=1))
+    enqueue_pending(session, at + timedelta(hours=1), **HELD)
     session.commit()
     assert build_due_digests(session, at + timedelta(hours=12)) == 0
     assert build_due_digests(session, at + timedelta(days=1)) == 1
@@ -138,7 +138,7 @@ def test_daily_digest_waits_for_its_hour_and_lists_innovative_first(
 
     # Switching to instant mail releases what is held at the next digest round.
     ingest(session, dataclasses.replace(call(), cpv_main="72400000"), NOW)
-    enqueue_pending(session, at + timedelta(days=1, hours=1))
+    enqueue_pending(session, at + timedelta(days=1, hours=1), **HELD)
     subscriber(session, "digest@example.com", IT, delivery="instant", language="en")
     assert build_due_digests(session, at + timedelta(days=1, hours=2)) == 0
     session.commit()
@@ -176,7 +176,7 @@ def test_smtp_down_then_up_delivers_every_email_exactly_once(
     for i in range(5):
         subscriber(session, f"c{i}@example.com", IT)
     ingest(session, call(), NOW)
-    enqueue_pending(session, NOW)
+    enqueue_pending(session, NOW, **HELD)
     session.commit()
 
     smtp.stop()
@@ -210,7 +210,7 @@ def test_killed_between_send_and_mark_sent_resends_with_the_same_message_id(
 ) -> None:
     subscriber(session, "it@example.com", IT)
     ingest(session, call(), NOW)
-    enqueue_pending(session, NOW)
+    enqueue_pending(session, NOW, **HELD)
     session.commit()
 
     class Killed(BaseException):
@@ -263,7 +263,7 @@ def test_failed_row_is_listed_and_retry_sends_it(
 ) -> None:
     subscriber(session, "it@example.com", IT)
     ingest(session, call(), NOW)
-    enqueue_pending(session, NOW)
+    enqueue_pending(session, NOW, **HELD)
     session.commit()
     smtp.stop()
     send_pending(db_url, mail_settings, now=NOW)
@@ -283,7 +283,7 @@ def test_failed_row_is_listed_and_retry_sends_it(
 def test_branch_contact_receives_its_branchs_calls_only(
     session: Session, db_url: str, smtp: SmtpSink, mail_settings
 ) -> None:
-    # Branches come from the shipped config/branches.yaml (TENDERWATCH_CONFIG_DIR's default).
+    # Branches are the shipped config/branches.yaml, passed as the service would (HELD).
     subscriber(session, "tem@example.org", {"name": "TEM", "branches": ["TEM"]}, kind="branch", branch="TEM")
     subscriber(session, "it@example.com", IT)
     tem = call(publication_number="00700001-2026", title="Yritystukien tietojärjestelmä")
@@ -387,7 +387,7 @@ def test_concurrent_senders_deliver_each_email_once(
     for i in range(30):
         subscriber(session, f"c{i}@example.com", IT)
     ingest(session, call(), NOW)
-    enqueue_pending(session, NOW)
+    enqueue_pending(session, NOW, **HELD)
     session.commit()
     results = []
 

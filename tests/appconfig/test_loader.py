@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from monitor.appconfig import ConfigError, load_config, load_file
-from monitor.appconfig.models import ServiceConfig, SourcesConfig
+from monitor.appconfig import ConfigError, load_file
+from monitor.appconfig.models import ServiceConfig
 from monitor.cli import cli
+from monitor.config import load_config
+from monitor.sources import SourcesConfig
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
 

@@ -22,7 +22,7 @@ def _run(*args: str) -> tuple[int, str]:
 @pytest.fixture
 def notice_files(tmp_path: Path) -> list[Path]:
     """Two synthetic eForms notices: an innovation partnership and a plain open call."""
-    from scrapers.samples.builder import LotSpec, NoticeSpec, build_notice_xml, random_spec
+    from monitor.demo.samples.builder import LotSpec, NoticeSpec, build_notice_xml, random_spec
 
     innovative = random_spec(
         random.Random(5), subtype="16", procedure_type="innovation", publication_number="00000010-2026"

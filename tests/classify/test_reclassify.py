@@ -29,7 +29,7 @@ from monitor.classify.evaluate import load_labels
 from monitor.classify.rules import KeywordRule, LanguageTerms
 from monitor.classify.scorer import Reclassifier, rescore, text_fields
 from monitor.classify.service import PreviewChange, classify_pending, preview
-from scrapers.samples.builder import expected_record, generate_specs
+from monitor.demo.samples.builder import expected_record, generate_specs
 from tests.classify import conftest
 from tests.classify.conftest import LABELS_FILE
 from tests.db.records import raw

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from monitor.demo.samples.builder import NoticeSpec, build_notice_xml
 from scrapers.parsers import (
     DocumentTooLargeError,
     IncompleteNoticeError,
@@ -16,7 +17,6 @@ from scrapers.parsers import (
     sniff_kind,
     xmlsafe,
 )
-from scrapers.samples.builder import NoticeSpec, build_notice_xml
 
 TED_EXPORT = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'

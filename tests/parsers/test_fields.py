@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from db.record import Award, Buyer, Change, Money
+from monitor.demo.samples.builder import LotSpec, NoticeSpec, build_notice_xml
 from scrapers.parsers import parse_notice
-from scrapers.samples.builder import LotSpec, NoticeSpec, build_notice_xml
 
 HEL = timezone(timedelta(hours=3))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from monitor.cli import cli
-from scrapers.samples.builder import build_notice_xml, generate_specs
+from monitor.demo.samples.builder import build_notice_xml, generate_specs
 
 REQUIRED_KEYS = {
     "notice_id",

@@ -11,8 +11,14 @@ import random
 
 import pytest
 
+from monitor.demo.samples.builder import (
+    SUBTYPES,
+    build_notice_xml,
+    expected_record,
+    generate_specs,
+    random_spec,
+)
 from scrapers.parsers import parse_notice
-from scrapers.samples.builder import SUBTYPES, build_notice_xml, expected_record, generate_specs, random_spec
 
 
 def _diff(got, want) -> str:

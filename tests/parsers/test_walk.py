@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
+from monitor.demo.samples.builder import build_notice_xml, generate_specs
 from scrapers.parsers import parse_notice, parse_notice_element
-from scrapers.samples.builder import build_notice_xml, generate_specs
 
 # The builder's corpus, in a mix that exercises lots, awards, changes and HILMA extensions.
 _SPECS = list(generate_specs(60, seed=7))

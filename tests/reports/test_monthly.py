@@ -23,6 +23,7 @@ from tests.reports.dataset import N, P
 from tests.reports.pngcheck import assert_not_blank
 
 REPO = Path(__file__).resolve().parents[2]
+TED = "https://ted.europa.eu"
 
 
 @pytest.fixture
@@ -99,14 +100,16 @@ def test_each_branch_contact_gets_one_email_per_period(db_url, branches, smtp, t
     sunday = datetime(2026, 10, 31, 22, 30, tzinfo=UTC)  # Sunday 1 Nov in Helsinki: not yet
     monday = datetime(2026, 11, 1, 22, 30, tzinfo=UTC)  # Monday 2 Nov, 00:30 in Helsinki
     with session_scope(db_url) as session:
-        assert queue_monthly_reports(session, config, sunday) == 0
+        assert queue_monthly_reports(session, config, sunday, ted_site_url=TED) == 0
     with session_scope(db_url) as session:
-        assert queue_monthly_reports(session, config, monday) == 3
+        assert queue_monthly_reports(session, config, monday, ted_site_url=TED) == 3
     # The job fires again (another weekday, another instance, a manual run): nothing more.
     with session_scope(db_url) as session:
-        assert queue_monthly_reports(session, config, monday) == 0
-        assert queue_monthly_reports(session, config, datetime(2026, 11, 5, 8, tzinfo=UTC)) == 0
-        assert queue_monthly_reports(session, config, monday, period=Period.month("2026-10")) == 0
+        assert queue_monthly_reports(session, config, monday, ted_site_url=TED) == 0
+        later = datetime(2026, 11, 5, 8, tzinfo=UTC)
+        assert queue_monthly_reports(session, config, later, ted_site_url=TED) == 0
+        october = Period.month("2026-10")
+        assert queue_monthly_reports(session, config, monday, ted_site_url=TED, period=october) == 0
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 3
 
     assert send_pending(db_url, settings, now=monday).sent == 3

@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from db.record import Award, Buyer, Change, Money
-from scrapers.samples.builder import (
+from monitor.demo.samples.builder import (
     NS,
     ROOT_NS,
     SUBTYPES,

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from db.models.notices import Notice, RawDocument
 from db.models.runs import CrawlRun
 from db.session import session_scope
-from scrapers.loopback import CorpusNotice, LoopbackSources, make_corpus
+from monitor.demo.loopback import CorpusNotice, LoopbackSources, make_corpus
 from scrapers.runner import CrawlOutcome, run_crawl
 
 FAST = {

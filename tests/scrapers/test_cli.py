@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import cli
+from monitor.demo.loopback import LoopbackSources, issue_number, make_corpus
 from monitor.settings import get_settings
-from scrapers.loopback import LoopbackSources, issue_number, make_corpus
 from tests.scrapers.conftest import count_notices
 
 SOURCES = """

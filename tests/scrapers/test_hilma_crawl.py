@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from db.models.notices import Notice, NoticeSource
 from db.session import session_scope
-from scrapers.loopback import LoopbackSources
+from monitor.demo.loopback import LoopbackSources
 from scrapers.spiders.hilma import KEY_ENV
 from tests.scrapers.conftest import Crawler, get_run
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from db.models.runs import SourceWatermark
 from db.session import session_scope
-from scrapers.loopback import LoopbackSources, issue_number, make_corpus
+from monitor.demo.loopback import LoopbackSources, issue_number, make_corpus
 from tests.scrapers.conftest import Crawler, count_notices, get_run
 
 MONDAY, FRIDAY = date(2026, 3, 2), date(2026, 3, 6)

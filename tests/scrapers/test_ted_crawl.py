@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from db.models.runs import SourceWatermark
 from db.session import session_scope
-from scrapers.loopback import LoopbackSources, make_corpus
+from monitor.demo.loopback import LoopbackSources, make_corpus
 from tests.scrapers.conftest import Crawler, count_notices, failures, get_run
 
 

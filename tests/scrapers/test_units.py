@@ -21,9 +21,9 @@ from db.clock import utcnow
 from db.models.notices import Notice, RawDocument
 from db.session import session_scope
 from db.store import Store
+from monitor.demo.loopback import LoopbackSources, issue_day, issue_number, make_corpus
 from scrapers.extensions import errors_by_kind, run_status
 from scrapers.items import DocumentItem
-from scrapers.loopback import LoopbackSources, issue_day, issue_number, make_corpus
 from scrapers.middlewares import retry_after_seconds
 from scrapers.pipelines import StorePipeline
 from scrapers.spiders.base import SpiderArgumentError

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from monitor.demo.loopback import LoopbackSources, make_corpus
 from monitor.settings import Settings
-from scrapers.loopback import LoopbackSources, make_corpus
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import signal
@@ -15,17 +16,20 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from db.models.alerts import OutboxMessage
+from db.models.alerts import OutboxMessage, Subscriber
 from db.models.health import HealthProblem
 from db.models.notices import Notice, NoticeSource
 from db.models.runs import CrawlRun
+from db.record import Buyer
 from db.session import session_scope
-from monitor.appconfig import load_config
+from monitor.config import load_config
+from monitor.demo.loopback import LoopbackSources
 from monitor.service.app import Service, desired_jobs
 from monitor.settings import Settings
 from monitor.subscribers import upsert
 from monitor.subscribers.config import SubscriberSpec
-from scrapers.loopback import LoopbackSources
+from tests.alerts.conftest import ingest
+from tests.db.records import call
 from tests.service.conftest import REPO_CONFIG, RunningService, eventually, write_config
 
 
@@ -342,3 +346,42 @@ def test_service_refuses_an_invalid_config(tmp_path: Path, sqlite_url: str) -> N
     with pytest.raises(ConfigError) as info:
         Service(Settings(data_dir=tmp_path, database_url=sqlite_url, config_dir=config))
     assert "service.yaml:1" in info.value.report()
+
+
+def test_a_refused_branches_edit_keeps_branch_subscriptions_matching(
+    service_settings: Settings, now: datetime
+) -> None:
+    """The held (last good) branches reach matching: a bad edit of branches.yaml on disk must
+    not make branch subscriptions silently match nothing until someone fixes the file."""
+    from monitor.service import jobs
+
+    url = service_settings.db_url
+    with session_scope(url) as session:
+        upsert(session, SubscriberSpec(email="tem@example.org", kind="branch", branch="TEM", language="fi"))
+    ministry = dataclasses.replace(
+        call(
+            publication_number="00700001-2026",
+            title="Yritystukien tietojärjestelmä",
+            deadline=now + timedelta(days=30),
+        ),
+        publication_date=now.date(),
+        buyers=[Buyer("Työ- ja elinkeinoministeriö", None, "FIN", legal_type="cga")],
+    )
+    write_config(service_settings.config_dir, ted_every=None)  # no crawl: only what the test stores
+    with RunningService(service_settings) as running:
+        service = running.service
+        eventually(lambda: jobs.CURRENT is service and service.scheduler is not None, 30, "the service")
+        branches = service_settings.config_dir / "branches.yaml"
+        branches.write_text(branches.read_text() + "\nbranches: [this is not a mapping]\n")
+        eventually(lambda: service.config.last_error is not None, 10, "the edit to be refused")
+        assert "branches.yaml" in service.config.last_error.report()
+        with session_scope(url) as session:
+            ingest(session, ministry, now)
+        jobs.process_job()
+    with session_scope(url) as session:
+        rows = session.execute(
+            select(Subscriber.email, OutboxMessage.kind).join(
+                Subscriber, Subscriber.id == OutboxMessage.subscriber_id
+            )
+        ).all()
+    assert ("tem@example.org", "new") in [tuple(r) for r in rows]

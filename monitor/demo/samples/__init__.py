@@ -1,6 +1,6 @@
 """Synthetic eForms notices for tests, benchmarks and the offline demo (see ``builder``)."""
 
-from scrapers.samples.builder import (
+from monitor.demo.samples.builder import (
     LotSpec,
     NoticeSpec,
     build_notice_xml,

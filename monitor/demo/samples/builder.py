@@ -26,9 +26,9 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
+import monitor.demo.samples.boilerplate as bp
 from db.record import Award, Buyer, Change, Lot, Money, NoticeRecord
-from scrapers.samples import boilerplate as bp
-from scrapers.samples.texts import CHANGE_TEXTS, NOTES, SCOPE, TOPICS
+from monitor.demo.samples.texts import CHANGE_TEXTS, NOTES, SCOPE, TOPICS
 
 # ----------------------------------------------------------------------------------- codelists
 NS = {

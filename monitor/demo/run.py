@@ -23,7 +23,7 @@ from typing import Any
 
 from db.clock import utcnow
 from db.record import Buyer, Change, Money
-from scrapers.samples.builder import LotSpec, NoticeSpec
+from monitor.demo.samples.builder import LotSpec, NoticeSpec
 
 log = logging.getLogger(__name__)
 
@@ -429,8 +429,8 @@ def run_demo(settings: Any, config: Any, *, now: datetime | None = None) -> Demo
     from db.models.notices import Notice, Procedure
     from db.session import session_scope
     from monitor import pipeline
+    from monitor.demo.loopback import CorpusNotice, LoopbackSources
     from monitor.subscribers import sync_from_config
-    from scrapers.loopback import CorpusNotice, LoopbackSources
 
     now = now or utcnow()
     migrate.upgrade(settings.db_url)

@@ -53,7 +53,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from db.clock import utcnow
-from scrapers.samples.builder import NoticeSpec, build_notice_xml, generate_specs
+from monitor.demo.samples.builder import NoticeSpec, build_notice_xml, generate_specs
 
 # Fields the fake TED API accepts (docs/ted.md#fields); any other name fails the request.
 TED_FIELDS = frozenset(
