@@ -6,6 +6,7 @@ Each step opens its own unit of work, so a failure in one leaves the others' wor
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -14,7 +15,14 @@ from typing import Any
 
 from db.session import get_sessionmaker, session_scope
 from monitor import sources
+from monitor.alerts.digest import build_due_digests
+from monitor.alerts.enqueue import enqueue_pending
+from monitor.alerts.sender import send_pending
+from monitor.classify.service import classify_pending
 from monitor.config import AppConfig
+from monitor.crawling import run_source
+from monitor.reports.facts import refresh_report_procedures
+from monitor.reports.monthly import queue_monthly_reports
 from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,8 +38,6 @@ def crawl(
     stop_event: threading.Event | None = None,
 ) -> dict[str, Any]:
     """Run one source's spider in a child process; return its crawl-run figures."""
-    from monitor.crawling import run_source
-
     started = time.monotonic()
     # The child's Scrapy log goes to a file per source: the service log keeps one line per job.
     log_dir = settings.data_dir / "logs"
@@ -52,14 +58,10 @@ def crawl(
 
 def process(settings: Settings, config: AppConfig, now: datetime) -> dict[str, Any]:
     """Classify new notices, then match and queue alerts."""
-    from monitor.alerts.enqueue import enqueue_pending
-    from monitor.classify.service import classify_pending
-
     with session_scope(settings.db_url) as session:
         changes = classify_pending(session, config.rules_compiled)
     with session_scope(settings.db_url) as session:
         queued = enqueue_pending(session, now, branches=config.branches, ted_site_url=settings.ted_site_url)
-    from monitor.reports.facts import refresh_report_procedures
 
     with session_scope(settings.db_url) as session:  # keeps the branch report's rows current
         report_rows = refresh_report_procedures(session, config.branches).derived
@@ -67,23 +69,17 @@ def process(settings: Settings, config: AppConfig, now: datetime) -> dict[str, A
 
 
 def digests(settings: Settings, now: datetime) -> dict[str, Any]:
-    from monitor.alerts.digest import build_due_digests
-
     with session_scope(settings.db_url) as session:
         built = build_due_digests(session, now)
     return {"digests_built": built}
 
 
 def deliver(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
-    from monitor.alerts.sender import send_pending
-
     stats = send_pending(get_sessionmaker(settings.db_url), settings, now=now)
     return _asdict(stats)
 
 
 def monthly_reports(settings: Settings, config: AppConfig, now: datetime) -> dict[str, Any]:
-    from monitor.reports.monthly import queue_monthly_reports
-
     with session_scope(settings.db_url) as session:
         queued = queue_monthly_reports(session, config, now, ted_site_url=settings.ted_site_url)
     return {"report_emails_queued": queued, **deliver(settings, now)}
@@ -112,8 +108,6 @@ def enabled_sources(config: AppConfig) -> list[str]:
 
 
 def _asdict(value: Any) -> dict[str, Any]:
-    import dataclasses
-
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
     if isinstance(value, dict):

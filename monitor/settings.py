@@ -17,6 +17,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from monitor import __version__
+
 _PACKAGED_CONFIG = Path(__file__).resolve().parent / "default_config"
 _CHECKOUT_CONFIG = Path(__file__).resolve().parent.parent / "config"
 
@@ -103,7 +105,6 @@ class Settings(BaseSettings):
 
     @property
     def user_agent(self) -> str:
-        from monitor import __version__
 
         # The honest "compatible" crawler form: TED's WAF challenges other forms
         # (docs/ted.md#waf-challenge).

@@ -321,6 +321,8 @@ class _Ctx:
             )
         ).all()
         for row, deadline in rows:
+            if deadline is None:  # excluded by the query; says so to the type checker
+                continue
             for days in sorted(wanted[row.subscriber_id]):
                 due = deadline - timedelta(days=days)
                 # Only if the call was known before the reminder moment: a call that arrives

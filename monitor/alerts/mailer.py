@@ -8,6 +8,7 @@ everything later) and :class:`MessageRejected` (this one message was refused: fa
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import smtplib
 import ssl
@@ -42,13 +43,14 @@ class SmtpTransport:
 
     def open(self) -> None:
         s = self.s
+        host = s.smtp_host or ""  # checked in __init__: a Mailer exists only when a host is set
         try:
             if s.smtp_security == "tls":
                 conn: smtplib.SMTP = smtplib.SMTP_SSL(
-                    s.smtp_host, s.smtp_port, timeout=s.smtp_timeout, context=ssl.create_default_context()
+                    host, s.smtp_port, timeout=s.smtp_timeout, context=ssl.create_default_context()
                 )
             else:
-                conn = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
+                conn = smtplib.SMTP(host, s.smtp_port, timeout=s.smtp_timeout)
                 if s.smtp_security == "starttls":
                     conn.ehlo()
                     if conn.has_extn("starttls"):
@@ -123,8 +125,6 @@ class EmlTransport:
 
 def _is_loopback(host: str) -> bool:
     """A server on this machine: mail to it never crosses a network, so STARTTLS is optional."""
-    import ipaddress
-
     if host == "localhost":
         return True
     try:

@@ -24,6 +24,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from db.models.alerts import FAILED, PENDING, SENDING, SENT, OutboxMessage
 
@@ -79,7 +80,7 @@ def enqueue(
     return session.execute(stmt).scalar()
 
 
-def claimable(now: datetime):  # type: ignore[no-untyped-def]
+def claimable(now: datetime) -> ColumnElement[bool]:
     """Rows a sender may take now: pending, failed and due, or abandoned mid-send."""
     return or_(
         and_(

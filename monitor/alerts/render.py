@@ -10,6 +10,8 @@ Two rules keep notice data from doing harm:
 from __future__ import annotations
 
 import base64
+import email
+import email.policy
 import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
@@ -18,7 +20,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import escape
@@ -299,7 +301,5 @@ def encode_words(text: str) -> str:
 
 def parse_message(msg: Message) -> EmailMessage:
     """A built message re-read with the modern API (``get_body``), for display and tests."""
-    import email
-    import email.policy
-
-    return email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)  # type: ignore[return-value]
+    # policy.default makes the parser build EmailMessage objects; typeshed types the result as Message.
+    return cast(EmailMessage, email.message_from_bytes(msg.as_bytes(), policy=email.policy.default))

@@ -6,15 +6,18 @@ Which file has which model is ``monitor/config.py``'s business; this module know
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from monitor.appconfig.errors import ConfigError, ConfigProblem
 from monitor.appconfig.yamlfile import _dotted, read_yaml
 
+M = TypeVar("M", bound=BaseModel)
 
-def load_file(path: Path, model: type[BaseModel], text: str | None = None) -> BaseModel:
+
+def load_file(path: Path, model: type[M], text: str | None = None) -> M:
     """Load one YAML file into ``model``; raise :class:`ConfigError` listing every problem."""
     doc = read_yaml(path, text)
     problems = list(doc.problems)
@@ -29,7 +32,7 @@ def load_file(path: Path, model: type[BaseModel], text: str | None = None) -> Ba
     return instance
 
 
-def _problem(path: Path, doc: Any, err: dict[str, Any]) -> ConfigProblem:
+def _problem(path: Path, doc: Any, err: ErrorDetails) -> ConfigProblem:
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     kind = err["type"]
     if kind == "extra_forbidden":

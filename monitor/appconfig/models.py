@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 
@@ -49,10 +51,8 @@ class Schedule(Strict):
             raise ValueError("give exactly one of 'cron', 'every_minutes' or 'every_seconds'")
         return self
 
-    def trigger(self, timezone: str):  # type: ignore[no-untyped-def]
+    def trigger(self, timezone: str) -> BaseTrigger:
         """The APScheduler trigger for this schedule."""
-        from apscheduler.triggers.interval import IntervalTrigger
-
         if self.cron:
             return CronTrigger.from_crontab(self.cron, timezone=timezone)
         seconds = self.every_seconds or (self.every_minutes or 0) * 60

@@ -15,7 +15,10 @@ from typing import Any, Literal
 from pydantic import Field
 
 from db.record import Lot, NoticeRecord
+from monitor.appconfig.errors import ConfigError, ConfigProblem
+from monitor.appconfig.loader import load_file
 from monitor.appconfig.models import Strict
+from monitor.appconfig.yamlfile import read_yaml
 from monitor.classify.rules import Rules
 from monitor.classify.scorer import LABELS, Classification, classify
 
@@ -69,10 +72,6 @@ class LabelledSet(Strict):
 
 def load_labels(path: Path | str) -> list[LabelledNotice]:
     """Load and validate a labelled set (errors carry file and line, like every config file)."""
-    from monitor.appconfig.errors import ConfigError, ConfigProblem
-    from monitor.appconfig.loader import load_file
-    from monitor.appconfig.yamlfile import read_yaml
-
     path = Path(path)
     doc = read_yaml(path)
     if doc.problems:

@@ -190,13 +190,14 @@ class RulesConfig(Strict):
     def _unique_ids_and_vetoes(self, info: ValidationInfo) -> RulesConfig:
         seen: dict[str, str] = {}
         problems = []
-        for section, rules in (("structured", self.structured), ("keywords", self.keywords)):
-            for i, rule in enumerate(rules):
+        ids = (("structured", [r.id for r in self.structured]), ("keywords", [r.id for r in self.keywords]))
+        for section, rule_ids in ids:
+            for i, rule_id in enumerate(rule_ids):
                 where = f"{section}[{i}]{_line_note(info, (section, i))}"
-                if rule.id in seen:
-                    problems.append(f"duplicate id {rule.id!r} at {where}; first used at {seen[rule.id]}")
+                if rule_id in seen:
+                    problems.append(f"duplicate id {rule_id!r} at {where}; first used at {seen[rule_id]}")
                 else:
-                    seen[rule.id] = where
+                    seen[rule_id] = where
         for section in ("vetoes", "notice_vetoes"):
             for signal in getattr(self.exclusions, section):
                 if signal not in seen:

@@ -31,6 +31,7 @@ from db.models.notices import Notice, Procedure
 from db.record import NoticeRecord
 from monitor.classify.rules import Rules
 from monitor.classify.scorer import LABEL_RANK, Classification, Reclassifier, classify
+from monitor.textmatch import morphology
 
 RECLASSIFY_STATES = ("open", "planned")
 BATCH = 500  # notices per query and flush: bounded memory, few round trips
@@ -266,8 +267,6 @@ def _merge(report: PreviewReport, parts: Iterator[Any] | Iterable[Any]) -> None:
 
 def _warm_up(rules: Rules) -> None:
     """Load every lemmatiser in the parent, so forked workers share the data (copy-on-write)."""
-    from monitor.textmatch import morphology
-
     for lang in morphology.LANGS:
         morphology.get(lang).forms("innovaatio")
 

@@ -3,22 +3,43 @@
 from __future__ import annotations
 
 import sys
+from contextlib import AbstractContextManager
 from datetime import datetime
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
 from db import clock
+from db.clock import utcnow
+from db.models.alerts import OutboxMessage, Subscriber
+from db.models.notices import Notice
+from db.record import Buyer, NoticeRecord
+from db.session import get_sessionmaker, session_scope
+from monitor.alerts.digest import build_due_digests
+from monitor.alerts.outbox import retry
+from monitor.alerts.payload import pick_text
+from monitor.alerts.render import build_message, header_safe, parse_message
+from monitor.alerts.sender import send_pending
+from monitor.alerts.tokens import InvalidToken, verify_token
+from monitor.appconfig import ConfigError, load_file
+from monitor.branches import BranchesConfig, is_unmapped_central
 from monitor.settings import get_settings
+from monitor.subscribers import disable, export_all, find, sync_from_config, to_spec, upsert
+from monitor.subscribers.config import WEEKDAYS, SubscribersFile, SubscriberSpec
+from monitor.subscribers.files import dump_csv, dump_yaml, read_file
 
 
-def _session():  # type: ignore[no-untyped-def]
-    from db.session import session_scope
+def _session() -> AbstractContextManager[Session]:
 
     return session_scope(get_settings().db_url)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     raise SystemExit(1)
 
@@ -69,17 +90,12 @@ def subscribers_group() -> None:
 @click.option("--min-value", type=float, default=None, help="Estimated value at least (EUR).")
 @click.option("--max-value", type=float, default=None, help="Estimated value at most (EUR).")
 @click.option("--min-days", type=int, default=None, help="Deadline at least N days ahead.")
-def add_cmd(email: str, sub_name: str | None, **opts) -> None:  # type: ignore[no-untyped-def]
+def add_cmd(email: str, sub_name: str | None, **opts: Any) -> None:
     """Add a subscriber, or update one, with one subscription built from the filter options.
 
     Example: tenderwatch subscribers add sales@example.com --name "Firma Oy" --cpv 72000000
     --nuts FI1B --keyword tekoäly --subscription IT
     """
-    from pydantic import ValidationError
-
-    from monitor.subscribers import find, to_spec, upsert
-    from monitor.subscribers.config import SubscriberSpec
-
     filter_keys = (
         "cpv",
         "nuts",
@@ -106,7 +122,7 @@ def add_cmd(email: str, sub_name: str | None, **opts) -> None:  # type: ignore[n
     filters = {k: (list(v) if isinstance(v, tuple) else v) for k, v in filters.items() if v not in ((), None)}
     with _session() as session:
         existing = find(session, email)
-        base = to_spec(existing).model_dump() if existing else {"email": email}
+        base: dict[str, Any] = to_spec(existing).model_dump() if existing else {"email": email}
         base.update({k: v for k, v in opts.items() if k != "reminder_days"})
         base["reminder_days"] = list(opts["reminder_days"]) or base.get("reminder_days", [])
         base["kind"] = "branch" if opts["branch"] else "company"
@@ -126,12 +142,6 @@ def add_cmd(email: str, sub_name: str | None, **opts) -> None:  # type: ignore[n
 @click.option("--all", "show_all", is_flag=True, help="Include disabled subscribers.")
 def list_cmd(show_all: bool) -> None:
     """One line per subscriber: email, kind, language, delivery, subscriptions."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
-
-    from db.models.alerts import Subscriber
-    from monitor.subscribers.config import WEEKDAYS
-
     with _session() as session:
         q = select(Subscriber).order_by(Subscriber.email).options(selectinload(Subscriber.subscriptions))
         if not show_all:
@@ -154,13 +164,6 @@ def list_cmd(show_all: bool) -> None:
 @click.argument("email")
 def show_cmd(email: str) -> None:
     """A subscriber in the import-file format (YAML), with outbox counts per state."""
-    from sqlalchemy import func, select
-
-    from db.models.alerts import OutboxMessage
-    from monitor.subscribers import find, to_spec
-    from monitor.subscribers.config import SubscribersFile
-    from monitor.subscribers.files import dump_yaml
-
     with _session() as session:
         sub = find(session, email)
         if sub is None:
@@ -178,8 +181,6 @@ def show_cmd(email: str) -> None:
 @click.argument("email")
 def disable_cmd(email: str) -> None:
     """Stop all mail to EMAIL (its pending emails are not sent); `import` can enable it again."""
-    from monitor.subscribers import disable
-
     with _session() as session:
         if disable(session, email) is None:
             _fail(f"no subscriber {email}")
@@ -194,10 +195,6 @@ def import_cmd(file: Path) -> None:
     Subscribers are matched by email and subscriptions by name; a subscription missing from
     the file is removed. Nothing is written if any row is invalid.
     """
-    from monitor.appconfig import ConfigError
-    from monitor.subscribers import sync_from_config
-    from monitor.subscribers.files import read_file
-
     try:
         data = read_file(file)
     except ConfigError as exc:
@@ -219,9 +216,6 @@ def import_cmd(file: Path) -> None:
 )
 def export_cmd(fmt: str, output: Path | None) -> None:
     """Every subscriber in the import format (YAML, or CSV with one row per subscription)."""
-    from monitor.subscribers import export_all
-    from monitor.subscribers.files import dump_csv, dump_yaml
-
     with _session() as session:
         data = export_all(session)
     text = dump_yaml(data) if fmt == "yaml" else dump_csv(data)
@@ -242,11 +236,6 @@ def alerts_group() -> None:
 @click.option("--limit", type=int, default=None, help="Send at most this many emails.")
 def send_cmd(limit: int | None) -> None:
     """Build due digests and send every due email (SMTP, or .eml files in var/outbox/)."""
-    from db.clock import utcnow
-    from db.session import get_sessionmaker
-    from monitor.alerts.digest import build_due_digests
-    from monitor.alerts.sender import send_pending
-
     settings = get_settings()
     with _session() as session:
         digests = build_due_digests(session, utcnow())
@@ -272,11 +261,6 @@ def send_cmd(limit: int | None) -> None:
 @click.option("--limit", type=int, default=50, show_default=True)
 def alerts_list_cmd(state: str | None, limit: int) -> None:
     """Outbox rows, newest first: id, state, kind, attempts, next attempt, recipient, subject."""
-    from sqlalchemy import select
-
-    from db.models.alerts import OutboxMessage, Subscriber
-    from monitor.alerts.render import header_safe
-
     with _session() as session:
         q = (
             select(OutboxMessage, Subscriber.email)
@@ -302,8 +286,7 @@ def alerts_list_cmd(state: str | None, limit: int) -> None:
         click.echo(f"{len(rows)} row(s)")
 
 
-def _title(row) -> str:  # type: ignore[no-untyped-def]
-    from monitor.alerts.payload import pick_text
+def _title(row: OutboxMessage) -> str:
 
     if row.kind == "digest":
         return f"digest {row.ref}"
@@ -315,9 +298,6 @@ def _title(row) -> str:  # type: ignore[no-untyped-def]
 @click.argument("row_id", type=int)
 def retry_cmd(row_id: int) -> None:
     """Send a failed (or stuck) email again at the next `alerts send`, same Message-ID."""
-    from db.clock import utcnow
-    from monitor.alerts.outbox import retry
-
     with _session() as session:
         row = retry(session, row_id, utcnow())
         if row is None:
@@ -330,29 +310,30 @@ def retry_cmd(row_id: int) -> None:
 @click.option("--html", "as_html", is_flag=True, help="Print the HTML part instead of the whole email.")
 def show_alert_cmd(row_id: int, as_html: bool) -> None:
     """Print the email an outbox row sends (headers and text, or the HTML part)."""
-    from sqlalchemy import select
-
-    from db.models.alerts import OutboxMessage, Subscriber
-    from monitor.alerts.render import build_message, parse_message
-
     with _session() as session:
         row = session.get(OutboxMessage, row_id)
         if row is None:
             _fail(f"no outbox row {row_id}")
         sub = session.get(Subscriber, row.subscriber_id)
+        if sub is None:
+            _fail(f"outbox row {row_id} belongs to no subscriber")
         items = list(session.scalars(select(OutboxMessage).where(OutboxMessage.digest_id == row.id)))
         msg = parse_message(build_message(row, sub, get_settings(), items))
     if as_html:
-        click.echo(msg.get_body(("html",)).get_content())
+        body = msg.get_body(("html",))
+        if body is None:
+            _fail(f"outbox row {row_id} has no HTML part")
+        click.echo(body.get_content())
     else:
         click.echo(_text_view(msg))
 
 
-def _text_view(msg) -> str:  # type: ignore[no-untyped-def]
+def _text_view(msg: EmailMessage) -> str:
     headers = "\n".join(
         f"{k}: {v}" for k, v in msg.items() if k.lower() not in ("content-type", "mime-version")
     )
-    return f"{headers}\n\n{msg.get_body(('plain',)).get_content()}"
+    body = msg.get_body(("plain",))
+    return f"{headers}\n\n{body.get_content() if body is not None else ''}"
 
 
 # ---------------------------------------------------------------------------------- branches
@@ -361,9 +342,7 @@ def branches_group() -> None:
     """Administrative branches (hallinnonalat) and which buyers belong to them."""
 
 
-def _branches():  # type: ignore[no-untyped-def]
-    from monitor.appconfig import ConfigError, load_file
-    from monitor.branches import BranchesConfig
+def _branches() -> BranchesConfig:
 
     path = get_settings().config_dir / "branches.yaml"
     try:
@@ -393,8 +372,6 @@ def branches_list_cmd() -> None:
 )
 def map_cmd(name: str, org_id: str | None, legal_type: str | None, on_date: datetime | None) -> None:
     """Show where a buyer would be placed, and by which rule."""
-    from db.record import Buyer
-
     m = _branches().map_buyer(
         Buyer(name=name, org_id=org_id, country="FIN", legal_type=legal_type),
         (on_date.date() if on_date else clock.today()),
@@ -410,12 +387,6 @@ def unmapped_cmd(since: datetime | None, all_types: bool) -> None:
 
     Add each to config/branches.yaml (business ID first) so branch contacts see its calls.
     """
-    from sqlalchemy import select
-
-    from db.models.notices import Notice
-    from db.record import NoticeRecord
-    from monitor.branches import is_unmapped_central
-
     cfg = _branches()
     seen: dict[tuple[str, str], list] = {}
     with _session() as session:
@@ -441,9 +412,6 @@ def unmapped_cmd(since: datetime | None, all_types: bool) -> None:
 @click.argument("token")
 def unsubscribe_cmd(token: str) -> None:
     """Unsubscribe the person a List-Unsubscribe TOKEN belongs to (what the web link will do)."""
-    from monitor.alerts.tokens import InvalidToken, verify_token
-    from monitor.subscribers import disable
-
     with _session() as session:
         try:
             sub = verify_token(session, get_settings().secret_key.get_secret_value(), token)

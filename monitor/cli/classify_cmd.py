@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy import select
 
+from db.models.notices import Notice
+from db.session import session_scope
+from db.store_keys import publication_key
 from monitor.appconfig import ConfigError
+from monitor.classify import classify, load_rules
+from monitor.classify.evaluate import describe, evaluate, load_labels
+from monitor.classify.service import preview, procedure_label, since_date, stored_classification
 from monitor.settings import get_settings
+from scrapers.parsers.eforms import parse_notice
 
 RULES_OPTION = click.option(
     "--rules",
@@ -22,8 +31,6 @@ RULES_OPTION = click.option(
 
 
 def _load_rules(path: Path | None) -> Any:
-    from monitor.classify import load_rules
-
     try:
         return load_rules(path or get_settings().config_dir / "innovation.yaml")
     except ConfigError as exc:
@@ -65,9 +72,6 @@ def classify_command(paths: tuple[Path, ...], as_json: bool, rules_path: Path | 
     Nothing is stored: this is for trying the rules on any notice. Each notice gets a label
     (innovative, possible, none), a score and its reasons.
     """
-    from monitor.classify import classify
-    from scrapers.parsers.eforms import parse_notice
-
     rules = _load_rules(rules_path)
     failed = 0
     for path in _files(paths):
@@ -102,15 +106,6 @@ def explain_command(notice: str, rules_path: Path | None) -> None:
     Shows the stored result and the rules version that produced it; when the rules in force
     differ, also what they would say now.
     """
-    from sqlalchemy import select
-
-    from db.models.notices import Notice
-    from db.session import session_scope
-    from db.store_keys import publication_key
-    from monitor.classify import classify
-    from monitor.classify.service import procedure_label, stored_classification
-    from monitor.settings import get_settings
-
     rules = _load_rules(rules_path)
     with session_scope(get_settings().db_url) as session:
         ident = notice.strip()
@@ -185,11 +180,6 @@ def rules_preview(
     Lists the notices the candidate would newly flag, unflag or move between innovative and
     possible, compared with the rules in force (or --rules).
     """
-    import time
-
-    from monitor.classify.service import preview, since_date
-    from monitor.settings import get_settings
-
     candidate = _load_rules(file)
     current = _load_rules(rules_path)
     try:
@@ -241,8 +231,6 @@ def _counts(counts: dict[str, int]) -> str:
 @RULES_OPTION
 def eval_command(labels: Path, errors: bool, rules_path: Path | None) -> None:
     """Evaluate the rules on a labelled set: precision, recall, F1 per label and a confusion table."""
-    from monitor.classify.evaluate import describe, evaluate, load_labels
-
     rules = _load_rules(rules_path)
     try:
         items = load_labels(labels)

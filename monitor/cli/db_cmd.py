@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import click
+from sqlalchemy.engine import make_url
 
+from db import migrate
 from monitor.settings import get_settings
 
 
@@ -16,8 +18,6 @@ def db_group() -> None:
 @click.option("--revision", default="head", show_default=True, help="Target Alembic revision.")
 def upgrade_cmd(revision: str) -> None:
     """Apply pending migrations (creates the SQLite file on first use)."""
-    from db import migrate
-
     url = get_settings().db_url
     migrate.upgrade(url, revision)
     click.echo(f"database at revision {migrate.current_revision(url)} ({_redact(url)})")
@@ -26,8 +26,6 @@ def upgrade_cmd(revision: str) -> None:
 @db_group.command("current")
 def current_cmd() -> None:
     """Print the database's revision and whether migrations are pending."""
-    from db import migrate
-
     url = get_settings().db_url
     cur, head = migrate.current_revision(url), migrate.head_revision(url)
     click.echo(
@@ -37,8 +35,6 @@ def current_cmd() -> None:
 
 
 def _redact(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
     return make_url(url).render_as_string(hide_password=True)
 
 

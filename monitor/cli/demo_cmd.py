@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from monitor.cli.common import config_or_exit
+from monitor.demo.run import run_demo
 from monitor.settings import get_settings
 
 
@@ -16,9 +18,6 @@ def demo_cmd() -> None:
     Alerts for the example subscribers in config/subscribers.yaml go to var/outbox/ as
     .eml files, or to TENDERWATCH_SMTP_HOST when set. A second run writes no new emails.
     """
-    from monitor.cli.common import config_or_exit
-    from monitor.demo.run import run_demo
-
     settings = get_settings()
     config = config_or_exit(settings.config_dir)
     summary = run_demo(settings, config)

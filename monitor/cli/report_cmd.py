@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import csv
 import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
+from sqlalchemy.orm import Session
 
+from db import migrate
 from db.clock import utcnow
+from db.session import session_scope
+from monitor.alerts.sender import send_pending
+from monitor.appconfig import ConfigError, load_file
+from monitor.appconfig.models import ServiceConfig
+from monitor.branches import BranchesConfig
+from monitor.reports.figures import build_report, list_calls, resolve_area
+from monitor.reports.monthly import queue_monthly_reports
+from monitor.reports.periods import Period, ReportError, parse_day, previous_month
+from monitor.reports.render import render_csv, render_html, render_text
 from monitor.settings import get_settings
 
 
@@ -22,10 +36,6 @@ class _Config:
 
 
 def _config() -> _Config:
-    from monitor.appconfig import ConfigError, load_file
-    from monitor.appconfig.models import ServiceConfig
-    from monitor.branches import BranchesConfig
-
     directory = get_settings().config_dir
     try:
         branches = load_file(directory / "branches.yaml", BranchesConfig)
@@ -37,8 +47,6 @@ def _config() -> _Config:
 
 
 def _period(period: str | None, start: str | None, end: str | None) -> Any:
-    from monitor.reports.periods import Period, ReportError, parse_day, previous_month
-
     try:
         if period:
             if start or end:
@@ -53,9 +61,7 @@ def _period(period: str | None, start: str | None, end: str | None) -> Any:
         raise click.UsageError(str(exc)) from None
 
 
-def _session():  # type: ignore[no-untyped-def]
-    from db import migrate
-    from db.session import session_scope
+def _session() -> AbstractContextManager[Session]:
 
     url = get_settings().db_url
     migrate.upgrade(url)
@@ -69,7 +75,10 @@ _period_options = [
 ]
 
 
-def period_options(f):  # type: ignore[no-untyped-def]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def period_options(f: F) -> F:
     for option in reversed(_period_options):
         f = option(f)
     return f
@@ -108,9 +117,9 @@ def branches_cmd(
     of the same length, and the distance to the goal. A procedure counts once, in the period its
     call was first published; cancelled ones are shown apart.
     """
+    # matplotlib adds 0.5 s to every start of the CLI and the service (python -X importtime):
+    # only code that draws a chart loads it.
     from monitor.reports.charts import report_charts
-    from monitor.reports.figures import build_report
-    from monitor.reports.render import render_csv, render_html, render_text
 
     cfg = _config()
     chosen = _period(period, start, end)
@@ -162,11 +171,6 @@ def calls_cmd(
     reasons: bool, fmt: str,
 ) -> None:  # fmt: skip
     """The procedures behind a figure, with a link to each call."""
-    import csv
-
-    from monitor.reports.figures import list_calls, resolve_area
-    from monitor.reports.periods import ReportError
-
     cfg = _config()
     chosen = _period(period, start, end)
     try:
@@ -211,9 +215,6 @@ def send_cmd(period: str, no_deliver: bool) -> None:
     Each contact gets one email per month however often this runs (the scheduler does the
     same on the first working day of each month).
     """
-    from monitor.alerts.sender import send_pending
-    from monitor.reports.monthly import queue_monthly_reports
-
     cfg = _config()
     chosen = _period(period, None, None)
     settings = get_settings()

@@ -6,7 +6,10 @@ import json
 
 import click
 
+from db import migrate
 from db.clock import utcnow
+from monitor.cli.common import config_or_exit
+from monitor.pipeline import run_once
 from monitor.settings import get_settings
 
 
@@ -17,10 +20,6 @@ from monitor.settings import get_settings
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def run_cmd(once: bool, sources: tuple[str, ...], no_crawl: bool, as_json: bool) -> None:
     """Crawl the configured sources, classify, match, queue and send alerts, once."""
-    from db import migrate
-    from monitor.cli.common import config_or_exit
-    from monitor.pipeline import run_once
-
     settings = get_settings()
     config = config_or_exit(settings.config_dir)
     migrate.upgrade(settings.db_url)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from monitor.appconfig import ConfigError
+from monitor.service.app import Service
 from monitor.settings import get_settings
 
 
@@ -15,9 +17,6 @@ def serve_cmd() -> None:
     with Ctrl-C or SIGTERM and it finishes the running job first. An invalid config
     refuses to start with the same message as `tenderwatch config check`.
     """
-    from monitor.appconfig import ConfigError
-    from monitor.service.app import Service
-
     try:
         service = Service(get_settings())
     except ConfigError as exc:

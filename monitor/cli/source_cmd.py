@@ -11,7 +11,9 @@ from datetime import date
 from typing import Any
 
 import click
+from tqdm import tqdm
 
+from db.migrate import pending, upgrade
 from monitor.appconfig.errors import ConfigError
 from monitor.appconfig.loader import load_file
 from monitor.config import AppConfig
@@ -39,8 +41,6 @@ def _sources(settings: Settings) -> AppConfig | None:
 
 def _migrated(settings: Settings) -> None:
     """A first crawl on a fresh install should just work: apply pending migrations first."""
-    from db.migrate import pending, upgrade
-
     if pending(settings.db_url):
         upgrade(settings.db_url)
 
@@ -133,8 +133,6 @@ def backfill_ted_cmd(from_date: str, to_date: str, countries: tuple[str, ...], t
     unpacked to disk; eForms notices are parsed and stored, older formats (TED_EXPORT) are
     counted by kind. Run it again with the same dates to resume: finished days are skipped.
     """
-    from tqdm import tqdm
-
     if from_date > to_date:
         raise click.BadParameter(f"--from {from_date} is after --to {to_date}")
     settings = get_settings()

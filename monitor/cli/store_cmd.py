@@ -7,8 +7,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
+from sqlalchemy import func, select
 
+from db.models.runs import CrawlRun, SourceWatermark
+from db.procedures import find_procedure, timeline
+from db.session import session_scope
+from db.store_reparse import reparse
+from monitor.appconfig import ConfigError
+from monitor.config import load_config
+from monitor.service.status import service_status
 from monitor.settings import get_settings
+from scrapers.parsers.eforms import parse_notice
 
 SHOWN_TZ = ZoneInfo("Europe/Helsinki")  # shown in Helsinki time by default (docs/architecture.md#time)
 
@@ -44,9 +53,6 @@ def procedure_cmd(procedure_id: str) -> None:
     PROCEDURE_ID is the BT-04 procedure identifier; a notice UUID (BT-701) or a TED
     publication number (with or without leading zeros) finds the procedure too.
     """
-    from db.procedures import find_procedure, timeline
-    from db.session import session_scope
-
     with session_scope(get_settings().db_url) as session:
         proc = find_procedure(session, procedure_id)
         if proc is None:
@@ -114,9 +120,6 @@ def reparse_cmd(source: str | None, since: datetime | None) -> None:
     record changed are updated and their procedures re-derived. Safe to run twice: the
     second run changes nothing.
     """
-    from db.session import session_scope
-    from db.store_reparse import reparse
-    from scrapers.parsers.eforms import parse_notice  # the parser is only needed here
 
     def parse(content: bytes, name: str) -> Any:
         return parse_notice(content, source_name=name)
@@ -132,11 +135,6 @@ def reparse_cmd(source: str | None, since: datetime | None) -> None:
 def status_cmd(runs: int) -> None:
     """Show each source's recent runs and watermark, the service's schedule (next runs), the
     outbox (pending, failed), the innovation rules in force and any open health problem."""
-    from db.session import session_scope
-    from monitor.appconfig import ConfigError
-    from monitor.config import load_config
-    from monitor.service.status import service_status
-
     settings = get_settings()
     try:
         config = load_config(settings.config_dir)
@@ -152,10 +150,6 @@ def status_cmd(runs: int) -> None:
 
 def format_status(session: Any, runs: int = 5) -> str:
     """The ``status`` text (a function so the scheduler's status can extend it)."""
-    from sqlalchemy import func, select
-
-    from db.models.runs import CrawlRun, SourceWatermark
-
     ranked = select(
         CrawlRun, func.row_number().over(partition_by=CrawlRun.source, order_by=CrawlRun.id.desc()).label("n")
     ).subquery()

@@ -309,7 +309,7 @@ class LoopbackSources:
     def url(self) -> str:
         assert self._server is not None, "start the server first (use it as a context manager)"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}" if isinstance(host, str) else f"http://{host.decode()}:{port}"
 
     # -------------------------------------------------------------- knobs
     def add_fault(self, kind: str, action: str = "status", **kwargs: Any) -> Fault:

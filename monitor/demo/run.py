@@ -21,9 +21,18 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+
+from db import migrate
 from db.clock import utcnow
+from db.models.classification import NoticeClassification
+from db.models.notices import Notice, Procedure
 from db.record import Buyer, Change, Money
+from db.session import session_scope
+from monitor import pipeline
+from monitor.demo.loopback import CorpusNotice, LoopbackSources
 from monitor.demo.samples.builder import LotSpec, NoticeSpec
+from monitor.subscribers import sync_from_config
 
 log = logging.getLogger(__name__)
 
@@ -422,16 +431,6 @@ class DemoSummary:
 
 def run_demo(settings: Any, config: Any, *, now: datetime | None = None) -> DemoSummary:
     """Serve the samples on loopback, crawl them with the real spider, process, deliver."""
-    from sqlalchemy import func, select
-
-    from db import migrate
-    from db.models.classification import NoticeClassification
-    from db.models.notices import Notice, Procedure
-    from db.session import session_scope
-    from monitor import pipeline
-    from monitor.demo.loopback import CorpusNotice, LoopbackSources
-    from monitor.subscribers import sync_from_config
-
     now = now or utcnow()
     migrate.upgrade(settings.db_url)
     anchor = anchor_day(settings.data_dir)

@@ -107,10 +107,10 @@ def build_facts(
         facts.buyer_names.append((b.name or "").casefold())
         if branches is not None:
             m = branches.map_buyer(b, on)
-            if m.mapped:
+            if m.key is not None and m.group is not None:  # mapped
                 info = {"buyer": b.name, **m.to_dict()}
-                facts.branch_keys.setdefault(m.key, info)  # type: ignore[arg-type]
-                facts.branch_keys.setdefault(m.group, info)  # type: ignore[arg-type]
+                facts.branch_keys.setdefault(m.key, info)
+                facts.branch_keys.setdefault(m.group, info)
     if not facts.nuts:
         # No place of performance given: the buyer's own region is the best guess of where.
         facts.nuts = [b.nuts.upper() for b in record.buyers if b.nuts]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from monitor.branches import normalize_business_id
 from monitor.matching.facts import NoticeFacts
 from monitor.matching.filters import SubscriptionFilters, cpv_prefix
 from monitor.matching.keywords import TermHit, TermIndex
@@ -51,8 +52,6 @@ class CompiledSubscription:
     def compile(
         cls, id: int, subscriber_id: int, name: str, filters: SubscriptionFilters
     ) -> CompiledSubscription:
-        from monitor.branches import normalize_business_id
-
         c = cls(id, subscriber_id, name, filters)
         c.cpv_prefixes = [(cpv_prefix(code), code) for code in filters.cpv]
         c.nuts_prefixes = [(code, code) for code in filters.nuts]

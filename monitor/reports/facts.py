@@ -28,6 +28,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.clock import utcnow
@@ -110,8 +111,6 @@ def refresh_report_procedures(
 def _upsert(session: Session) -> Any:
     """INSERT that overwrites: two processes refreshing the same procedures at once (the service
     and a CLI report) must not fail on each other's rows, and the last writer's row is as good."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     table = ReportProcedure.__table__
     stmt = dialect.insert(table)

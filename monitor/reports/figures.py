@@ -15,13 +15,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from db.clock import utcnow
+from db.models.classification import NoticeClassification
+from db.models.notices import Notice, NoticeSource, Procedure
 from db.models.reports import ReportProcedure
+from db.store_keys import publication_key
 from monitor.branches import BranchesConfig
 from monitor.reports.facts import UNMAPPED, branches_version, refresh_report_procedures
 from monitor.reports.periods import Period, ReportError
@@ -231,7 +234,7 @@ def _aggregate(session: Session, period: Period, previous: Period, trend: Period
     )
     out = []
     for row in session.execute(query):
-        month = row[3]
+        month = cast(int, row[3])  # period_month: yyyymm
         day = row[4] if by_day else date(month // 100, month % 100, 1)
         out.append((row[0], row[1], row[2], day, *row[4 + by_day :]))
     return out
@@ -359,9 +362,6 @@ def list_calls(
     limit: int | None = None,
 ) -> list[CallRow]:
     """The procedures counted in one figure, newest first, with a link to each call."""
-    from db.models.classification import NoticeClassification
-    from db.models.notices import Notice, NoticeSource, Procedure
-
     if label not in LABEL_FILTERS:
         raise ReportError(f"unknown label {label!r}; choose one of: {', '.join(LABEL_FILTERS)}")
     if refresh:
@@ -393,7 +393,8 @@ def list_calls(
             .where(NoticeSource.notice_pk.in_(call_pks[start : start + 500]), NoticeSource.url.is_not(None))
             .order_by(NoticeSource.id)
         ):
-            source_urls.setdefault(pk, url)
+            if url:  # the query asked for set URLs only; this tells the type checker so too
+                source_urls.setdefault(pk, url)
     reasons: dict[int, list[dict[str, Any]]] = {}
     if with_reasons:
         label_pks = [r[0].label_notice_pk for r in rows if r[0].label_notice_pk]
@@ -406,6 +407,7 @@ def list_calls(
                 reasons[pk] = list((result or {}).get("reasons") or [])
     out = []
     for fact, key, title, buyer, pubno in rows:
+        assert fact.area is not None and fact.period_date is not None  # only derived rows reach a period
         out.append(
             CallRow(
                 procedure_pk=fact.procedure_pk,
@@ -419,9 +421,9 @@ def list_calls(
                 value_amount=fact.value_amount,
                 value_currency=fact.value_currency,
                 publication_number=pubno,
-                url=notice_url(pubno, source_urls.get(fact.call_notice_pk), ted_site_url),
+                url=notice_url(pubno, source_urls.get(fact.call_notice_pk or -1), ted_site_url),
                 label_notice_pk=fact.label_notice_pk,
-                reasons=reasons.get(fact.label_notice_pk or -1, []),
+                reasons=reasons.get(fact.label_notice_pk, []) if fact.label_notice_pk else [],
             )
         )
     return out
@@ -429,8 +431,6 @@ def list_calls(
 
 def notice_url(publication_number: str | None, source_url: str | None, ted_site_url: str) -> str | None:
     """TED's public page when the notice has an OJ S number, else the page of the source that carried it."""
-    from db.store_keys import publication_key
-
     key = publication_key(publication_number)
     if key:
         return f"{ted_site_url.rstrip('/')}/en/notice/-/detail/{key}"

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from db.models.alerts import OutboxMessage, Subscriber
 from monitor.alerts.outbox import enqueue
 from monitor.branches import BranchesConfig
-from monitor.reports.charts import report_charts
 from monitor.reports.figures import CallRow, Report, build_report, list_calls, resolve_area
 from monitor.reports.i18n import LANGUAGES, t
 from monitor.reports.periods import Period, ReportError, first_working_day, helsinki_date, previous_month
@@ -119,6 +118,10 @@ def queue_monthly_reports(
 
 def email_payload(report: Report, area: str, lang: str, calls: list[CallRow]) -> dict[str, Any]:
     """The frozen email: subject, text, HTML referring to its charts by Content-ID, the PNGs."""
+    # matplotlib adds 0.5 s to every start of the CLI and the service (python -X importtime):
+    # only code that draws a chart loads it.
+    from monitor.reports.charts import report_charts
+
     if lang not in LANGUAGES:
         lang = "fi"
     figures = report.area(area)

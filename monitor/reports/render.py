@@ -210,6 +210,8 @@ def render_html(
     if lang not in LANGUAGES:
         lang = "fi"
     if charts is None:
+        # matplotlib adds 0.5 s to every start of the CLI and the service (python -X importtime):
+        # only code that draws a chart loads it.
         from monitor.reports.charts import report_charts
 
         charts = report_charts(report, lang, area=highlight)

@@ -11,6 +11,7 @@ import logging
 from email.message import EmailMessage
 from email.utils import formatdate
 
+from monitor.alerts.mailer import ConnectionLost, MessageRejected, transport_for
 from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -18,8 +19,6 @@ log = logging.getLogger(__name__)
 
 def send_admin_mail(settings: Settings, to: list[str], subject: str, body: str, *, key: str) -> bool:
     """Send one admin email; ``key`` makes its Message-ID stable. Returns whether it went out."""
-    from monitor.alerts.mailer import ConnectionLost, MessageRejected, transport_for
-
     if not to:
         log.warning("no admins configured (config/service.yaml 'admins'); not mailed: %s", subject)
         return True  # nobody to tell is not a delivery failure worth retrying

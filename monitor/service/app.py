@@ -27,16 +27,20 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import func, select
 
 from db import migrate
-from db.session import get_engine
+from db.models.alerts import Subscriber
+from db.session import get_engine, session_scope
 from monitor import sources
 from monitor.appconfig import ConfigError
 from monitor.config import AppConfig
-from monitor.service import jobs
+from monitor.service import health, jobs
 from monitor.service.confighold import ConfigHolder
 from monitor.service.leader import LeaderLock
 from monitor.settings import Settings
+from monitor.subscribers import sync_from_config
 
 log = logging.getLogger("tenderwatch.service")
 
@@ -62,7 +66,6 @@ def desired_jobs(config: AppConfig) -> list[JobSpec]:
             JobSpec(f"crawl:{source.key}", jobs.crawl_job, section.schedule.trigger(tz), (source.key,))
         )
     svc = config.service
-    from apscheduler.triggers.interval import IntervalTrigger
 
     send_seconds = svc.send_every_seconds or svc.send_every_minutes * 60
     specs.append(JobSpec("send", jobs.send_job, IntervalTrigger(seconds=send_seconds, timezone=tz)))
@@ -119,12 +122,6 @@ class Service:
         Only when there are none at all: afterwards subscribers are managed with
         `tenderwatch subscribers`, and re-syncing the file would undo those edits.
         """
-        from sqlalchemy import func, select
-
-        from db.models.alerts import Subscriber
-        from db.session import session_scope
-        from monitor.subscribers import sync_from_config
-
         data = self.config.current().get("subscribers.yaml")
         if data is None:
             return
@@ -207,13 +204,10 @@ class Service:
     def _config_reloaded(self, _old: AppConfig, new: AppConfig) -> None:
         if self.scheduler is not None:
             self.reconcile(new)
-        from monitor.service import health
 
         health.config_accepted(self.settings, new)
 
     def _config_refused(self, error: ConfigError) -> None:
-        from monitor.service import health
-
         health.config_refused(self.settings, self.config.last_good, error)
 
     # ------------------------------------------------------------------ logging

@@ -18,11 +18,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.clock import utcnow
+from db.models.alerts import OutboxMessage
 from db.models.health import HealthProblem
+from db.models.runs import CrawlRun
 from db.session import session_scope
 from monitor import sources
 from monitor.appconfig import ConfigError
 from monitor.config import AppConfig
+from monitor.service.adminmail import send_admin_mail
 from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,8 +41,6 @@ class Problem:
 # ---------------------------------------------------------------------------------- checks
 def source_problems(session: Session, config: AppConfig, now: datetime) -> list[Problem]:
     """Failing N runs in a row; or zero notices on recent working days when it usually has some."""
-    from db.models.runs import CrawlRun
-
     health = config.service.health
     tz = ZoneInfo(config.service.timezone)
     problems: list[Problem] = []
@@ -80,18 +81,22 @@ def _working_days_back(now: datetime, tz: ZoneInfo, count: int) -> datetime:
 
 
 def _quiet_problem(session: Session, name: str, now: datetime, tz: ZoneInfo, days: int) -> Problem | None:
-    from db.models.runs import CrawlRun
-
     window_start = _working_days_back(now, tz, days)
     baseline_start = _working_days_back(now, tz, days + 20)
-    seen_in = lambda start, end: session.scalar(  # noqa: E731
-        select(func.coalesce(func.sum(CrawlRun.notices_seen), 0)).where(
-            CrawlRun.source == name,
-            CrawlRun.status == "finished",
-            CrawlRun.started_at >= start,
-            CrawlRun.started_at < end,
+
+    def seen_in(start: datetime, end: datetime) -> int:
+        return (
+            session.scalar(
+                select(func.coalesce(func.sum(CrawlRun.notices_seen), 0)).where(
+                    CrawlRun.source == name,
+                    CrawlRun.status == "finished",
+                    CrawlRun.started_at >= start,
+                    CrawlRun.started_at < end,
+                )
+            )
+            or 0
         )
-    )
+
     runs_in_window = session.scalar(
         select(func.count())
         .select_from(CrawlRun)
@@ -109,8 +114,6 @@ def _quiet_problem(session: Session, name: str, now: datetime, tz: ZoneInfo, day
 
 
 def outbox_problems(session: Session, config: AppConfig, now: datetime) -> list[Problem]:
-    from db.models.alerts import OutboxMessage
-
     age = timedelta(minutes=config.service.health.outbox_failure_age_minutes)
     old_failed = session.scalar(
         select(func.count())
@@ -167,8 +170,6 @@ def notify(
     settings: Settings, config: AppConfig, opened: list[HealthProblem], resolved: list[HealthProblem]
 ) -> None:
     """Mail the admins about each newly opened and each resolved problem, and mark it mailed."""
-    from monitor.service.adminmail import send_admin_mail
-
     if not (opened or resolved):
         return
     for row in opened:
@@ -208,7 +209,6 @@ def _body(row: HealthProblem, kind: str) -> str:
 # ---------------------------------------------------------------------------------- config
 def config_refused(settings: Settings, running: AppConfig, error: ConfigError) -> None:
     """A bad config edit: one email per distinct bad edit; the last good config keeps running."""
-
     now = utcnow()
     report = error.report()
     key = "config-refused"
@@ -229,7 +229,6 @@ def config_refused(settings: Settings, running: AppConfig, error: ConfigError) -
 
 
 def config_accepted(settings: Settings, config: AppConfig) -> None:
-
     with session_scope(settings.db_url) as session:
         _, resolved = reconcile(session, [], utcnow(), scope=("config-",))
     notify(settings, config, [], resolved)

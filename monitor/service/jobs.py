@@ -13,6 +13,8 @@ import threading
 from typing import Any, Protocol
 
 from db.clock import utcnow
+from monitor import pipeline
+from monitor.service import health
 from monitor.service.confighold import ConfigHolder
 from monitor.settings import Settings
 
@@ -43,8 +45,6 @@ def _service() -> RunningService:
 
 def crawl_job(source: str) -> dict[str, Any]:
     """Crawl one source in a child process, then process what it brought."""
-    from monitor import pipeline
-
     svc = _service()
     config = svc.config.current()
     result = pipeline.crawl(svc.settings, config, source, stop_event=svc.stopping)
@@ -56,8 +56,6 @@ def crawl_job(source: str) -> dict[str, Any]:
 
 def process_job() -> dict[str, Any]:
     """Classify new notices, match them to subscriptions, queue alerts."""
-    from monitor import pipeline
-
     svc = _service()
     with _process_lock:
         return pipeline.process(svc.settings, svc.config.current(), now=utcnow())
@@ -65,29 +63,21 @@ def process_job() -> dict[str, Any]:
 
 def send_job() -> dict[str, Any]:
     """Send what the outbox holds (any instance may; rows are claimed one by one)."""
-    from monitor import pipeline
-
     svc = _service()
     return pipeline.deliver(svc.settings, now=utcnow())
 
 
 def digest_job() -> dict[str, Any]:
-    from monitor import pipeline
-
     svc = _service()
     return pipeline.digests(svc.settings, now=utcnow())
 
 
 def health_job() -> dict[str, Any]:
-    from monitor.service import health
-
     svc = _service()
     return health.run_checks(svc.settings, svc.config.current(), now=utcnow())
 
 
 def report_job() -> dict[str, Any]:
     """Monthly branch reports (first working day of the month)."""
-    from monitor import pipeline
-
     svc = _service()
     return pipeline.monthly_reports(svc.settings, svc.config.current(), now=utcnow())

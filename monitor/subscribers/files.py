@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from monitor.appconfig import ConfigError, ConfigProblem, load_file
 from monitor.subscribers.config import SubscribersFile
@@ -61,15 +62,13 @@ def read_file(path: Path) -> SubscribersFile:
     """Load a ``.yaml``/``.yml`` or ``.csv`` file; raise :class:`ConfigError` naming file and line."""
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
-        return load_file(path, SubscribersFile)  # type: ignore[return-value]
+        return load_file(path, SubscribersFile)
     if suffix == ".csv":
         return _read_csv(path)
     raise ConfigError([ConfigProblem(path, None, "expected a .yaml, .yml or .csv file")])
 
 
 def _read_csv(path: Path) -> SubscribersFile:
-    from pydantic import ValidationError
-
     text = path.read_text(encoding="utf-8-sig")  # Excel writes a BOM
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in ("email",) if c not in (reader.fieldnames or [])]
@@ -107,9 +106,10 @@ def _read_csv(path: Path) -> SubscribersFile:
         emails = list(subscribers)
         for err in exc.errors():
             loc = err["loc"]
-            line = first_line[emails[loc[1]]] if len(loc) > 1 and isinstance(loc[1], int) else None
+            index = loc[1] if len(loc) > 1 else None
+            at = first_line[emails[index]] if isinstance(index, int) else None
             where = ".".join(str(p) for p in loc[2:])
-            problems.append(ConfigProblem(path, line, f"{err['msg']} (got {err.get('input')!r})", where))
+            problems.append(ConfigProblem(path, at, f"{err['msg']} (got {err.get('input')!r})", where))
         raise ConfigError(problems) from None
 
 

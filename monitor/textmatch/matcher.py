@@ -33,7 +33,7 @@ import functools
 import re
 import re._constants as re_constants
 import re._parser as re_parser
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 import monitor.textmatch.morphology as morphology
@@ -285,7 +285,7 @@ class KeywordMatcher:
                     terms.append(Term(id=s, lang=code, stems=(s[:-1],), compound=True))
                 else:
                     terms.append(Term(id=s, lang=code, lemma=(s,), compound=True))
-        return cls(terms, exclusions, **options)  # type: ignore[arg-type]
+        return cls(terms, exclusions, **options)  # type: ignore[arg-type]  # options: the constructor's keywords, passed through
 
     def _compiled(self, lang: str) -> _Compiled:
         if lang not in self._lang:
@@ -472,7 +472,7 @@ class KeywordMatcher:
         # and term alone (``Delta.changed``).
         out.dropped.extend(sorted(dropped, key=lambda d: d.hit.term_id))
 
-    def _analyser(self, c: _Compiled, morph: morphology.Morphology):  # type: ignore[no-untyped-def]
+    def _analyser(self, c: _Compiled, morph: morphology.Morphology) -> Callable[[str], _Analysis]:
         cache = c.analysis
 
         def analyse(surface: str) -> _Analysis:

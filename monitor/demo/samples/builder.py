@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import monitor.demo.samples.boilerplate as bp
 from db.record import Award, Buyer, Change, Lot, Money, NoticeRecord
@@ -300,7 +300,8 @@ def _org_xml(org_id: str, buyer: Buyer, full: bool, street: str) -> str:
 def _place(out: list[str], nuts: list[str], country: str | None) -> None:
     if not nuts and not country:
         return
-    for code in nuts or [None]:
+    codes: list[str | None] = [*nuts] or [None]
+    for code in codes:
         out.append("<cac:RealizedLocation><cac:Address>")
         if code:
             out.append(f'<cbc:CountrySubentityCode listName="nuts">{code}</cbc:CountrySubentityCode>')
@@ -682,7 +683,9 @@ def expected_record(spec: NoticeSpec) -> NoticeRecord:
     for lot in spec.lots:
         deadline = lot.deadline
         if deadline is not None and lot.deadline_date_only:
-            deadline = end_of_day(deadline.date(), deadline.tzinfo)  # type: ignore[arg-type]
+            deadline = end_of_day(
+                deadline.date(), cast(timezone | None, deadline.tzinfo)
+            )  # specs use fixed offsets
         lot_signals = {k: sorted(set(v)) for k, v in lot.signals.items() if v}
         for key, codes in lot_signals.items():
             signals.setdefault(key, set()).update(codes)
