@@ -115,7 +115,7 @@ def reparse_cmd(source: str | None, since: datetime | None) -> None:
     second run changes nothing.
     """
     from db.session import session_scope
-    from db.store_reparse import reparse
+    from db.store import reparse
     from scrapers.parsers.eforms import parse_notice  # the parser is only needed here
 
     def parse(content: bytes, name: str) -> Any:
