@@ -13,10 +13,12 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Update
+
+from db.models.notices import Notice, NoticeDiff, Procedure, RawDocument
 
 
 def _table(model: Any) -> Table:
@@ -53,8 +55,6 @@ def _supersede_stmt(table: Table) -> Update:
 
 def supersede(session: Session, base_pk: int, change_pk: int, now: Any) -> None:
     """Mark ``base_pk`` superseded by ``change_pk`` unless another change superseded it first."""
-    from db.models.notices import Notice
-
     session.connection().execute(
         _supersede_stmt(_table(Notice)), {"b_pk": base_pk, "superseded_by_pk": change_pk, "updated_at": now}
     )
@@ -62,10 +62,6 @@ def supersede(session: Session, base_pk: int, change_pk: int, now: Any) -> None:
 
 # ---------------------------------------------------------------------------------- queries
 def _queries() -> dict[str, Any]:
-    from sqlalchemy import select
-
-    from db.models.notices import Notice, NoticeDiff, Procedure, RawDocument
-
     n, p, r, d = Notice.__table__.c, Procedure.__table__.c, RawDocument.__table__.c, NoticeDiff.__table__.c
     existing = (n.id, n.record_hash, n.procedure_pk, n.publication_key, n.publication_date)
     return {

@@ -12,18 +12,15 @@ import logging
 import sys
 import time
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
-from scrapy import signals
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from db.session import session_scope
 from db.store import Store
 from scrapers.middlewares import BLOCKED
-
-if TYPE_CHECKING:
-    from scrapy import Spider
-    from scrapy.crawler import Crawler
 
 log = logging.getLogger(__name__)
 

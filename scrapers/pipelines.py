@@ -16,20 +16,18 @@ import logging
 import re
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
+from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from db.record import Lot, NoticeRecord, Signals
 from db.session import get_sessionmaker
 from db.store import IngestResult, RawDoc, Store
 from scrapers.items import DocumentItem, WatermarkItem
 from scrapers.parsers import NoticeParseError, parse_notice
-
-if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
-    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
