@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from db.base import Base
 from db.clock import utcnow
 from db.diff import diff_records, material_events
 from db.models.classification import STALE_RULES_VERSION, NoticeClassification
@@ -61,7 +62,7 @@ from db.store_rows import (
     raw_document_row,
     single_summary,
 )
-from db.store_sql import insert_ignore, query, supersede, update_by_pk
+from db.store_sql import insert_ignore, query, rowcount, supersede, update_by_pk
 
 _CHUNK = 500  # ids per IN (...) query: well under SQLite's and PostgreSQL's parameter limits
 
@@ -149,7 +150,8 @@ class Store:
                 select(Notice.publication_key).where(Notice.publication_key.in_(keys[i : i + _CHUNK]))
             )
             for key in hits:
-                found.update(by_key[key])
+                if key is not None:  # a nullable column, though ``IN`` matches no NULL
+                    found.update(by_key[key])
         return found
 
     # ------------------------------------------------------------------------------ watermarks
@@ -197,7 +199,7 @@ class Store:
                 stats=dict(stats or {}),
             )
         )
-        if done.rowcount != 1:
+        if rowcount(done) != 1:
             raise StoreError(f"no crawl run with id {run_id}")
 
     # ------------------------------------------------------------------------------ reparse
@@ -275,7 +277,7 @@ class Store:
             update_by_pk(self.session, NoticeDiff, diff_pk, {"fields": diff})
 
     # ------------------------------------------------------------------------------ internals
-    def _insert_ignore(self, model: type, values: dict[str, Any]) -> int | None:
+    def _insert_ignore(self, model: type[Base], values: dict[str, Any]) -> int | None:
         """INSERT … ON CONFLICT DO NOTHING RETURNING id: the new id, or None if it existed."""
         return insert_ignore(self.session, model, values)
 
@@ -392,17 +394,17 @@ class Store:
         """Fill the publication fields one source has and the first one lacked (HILMA before TED)."""
         new_key = publication_key(record.publication_number)
         fill_number = existing.publication_key is None and new_key is not None
-        fill_date = not existing.has_publication_date and record.publication_date is not None
-        if not (fill_number or fill_date):
+        new_date = None if existing.has_publication_date else record.publication_date
+        if not (fill_number or new_date is not None):
             return []
         merged = dict(self._record(existing.pk))
         values: dict[str, Any] = {"updated_at": now}
         if fill_number:
             merged["publication_number"] = record.publication_number
             values.update(publication_number=record.publication_number, publication_key=new_key)
-        if fill_date:
-            merged["publication_date"] = record.publication_date.isoformat()  # type: ignore[union-attr]
-            values["publication_date"] = record.publication_date
+        if new_date is not None:
+            merged["publication_date"] = new_date.isoformat()
+            values["publication_date"] = new_date
         values["record"] = merged
         update_by_pk(self.session, Notice, existing.pk, values)
         events: list[str] = []

@@ -30,6 +30,7 @@ from db.models.notices import Notice, NoticeSource, Procedure, RawDocument
 from db.record import NoticeRecord
 from db.store_keys import procedure_key, publication_key, record_hash, version_ref
 from db.store_rows import IngestResult, RawDoc, notice_columns, raw_document_row, single_summary
+from db.store_sql import table_of
 
 IngestOne = Callable[[NoticeRecord, RawDoc, dict[str, Any]], IngestResult]
 """``ingest_one(record, raw, record.to_dict())``: ``Store``'s careful path for one item."""
@@ -181,15 +182,15 @@ def _classify(
 
     copies, enriching = [], []
     for it in candidates:
-        row = stored.get(it.values["notice_id"], {}).get(it.values["version"])
-        if row is None or row[3] != it.values["record_hash"]:
+        found = stored.get(it.values["notice_id"], {}).get(it.values["version"])
+        if found is None or found[3] != it.values["record_hash"]:
             continue
-        adds_number = row[5] is None and it.values["publication_key"] is not None
-        adds_date = row[6] is None and it.values["publication_date"] is not None
+        adds_number = found[5] is None and it.values["publication_key"] is not None
+        adds_date = found[6] is None and it.values["publication_date"] is not None
         if not (adds_number or adds_date):
-            copies.append((it, row))
+            copies.append((it, found))
         elif proc_count[it.proc_key] == 1:
-            enriching.append((it, row))
+            enriching.append((it, found))
     enriching = _plain_enrichments(conn, enriching)
 
     fresh = [
@@ -279,7 +280,7 @@ def _bulk_enrich(session: Session, clock: Callable[[], datetime], items: list[tu
             }
         )
         proc_updates.append({"b_pk": row[4], **single_summary(row[2], values, now), "updated_at": now})
-    notice_t, proc_t = Notice.__table__, Procedure.__table__
+    notice_t, proc_t = table_of(Notice), table_of(Procedure)
     conn.execute(update(notice_t).where(notice_t.c.id == bindparam("b_pk")), notice_updates)
     conn.execute(update(proc_t).where(proc_t.c.id == bindparam("b_pk")), proc_updates)
 
@@ -360,7 +361,7 @@ def _bulk_write(
     conn = session.connection()
     now = clock()
     raw_ids = _write_raw(session, items)
-    proc_t = Procedure.__table__
+    proc_t = table_of(Procedure)
     proc_rows = []
     for it in items:
         summary = single_summary(0, it.values, now)

@@ -109,7 +109,7 @@ class CrawlRunRecorder:
                 self.run_id = Store(session).start_run(spider.name)
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("tenderwatch/run_id", self.run_id)
-        spider.run_id = self.run_id  # type: ignore[attr-defined]
+        spider.run_id = self.run_id  # type: ignore[attr-defined]  # ours; Scrapy's Spider has none
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         assert self.crawler.stats is not None and self.run_id is not None

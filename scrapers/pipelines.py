@@ -146,13 +146,13 @@ class StorePipeline:
         self.session = get_sessionmaker(self.url)()
         self.store = Store(self.session)
         # Spiders read the store through this pipeline's session (TenderSpider.store says why).
-        self.crawler.tenderwatch_pipeline = self  # type: ignore[attr-defined]
+        self.crawler.tenderwatch_pipeline = self  # type: ignore[attr-defined]  # ours, on Scrapy's Crawler
 
     def close_spider(self) -> None:
         if self.session is not None:
             self._commit()
             self.session.close()
-            self.crawler.tenderwatch_pipeline = None  # type: ignore[attr-defined]
+            self.crawler.tenderwatch_pipeline = None  # type: ignore[attr-defined]  # ours, as above
 
     def process_item(self, item: DocumentItem | WatermarkItem) -> DocumentItem | WatermarkItem:
         assert self.session is not None and self.store is not None
