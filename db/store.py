@@ -541,7 +541,8 @@ def reparse(
     store: Store | None = None,
 ) -> ReparseStats:
     """Re-derive notices from the kept raw documents (of ``source``, fetched at or after ``since``),
-    e.g. after a parser upgrade; see :mod:`db.store_reparse`. ``store``: one with its own clock."""
+    e.g. after a parser upgrade; see :mod:`db.store_reparse`. ``store``: the store that applies
+    each document (default: a new one on ``session``; tests pass one with their own clock)."""
     store = store or Store(session)
     return reparse_documents(session, parse, store.rederive, source=source, since=since)
 
