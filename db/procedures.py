@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from db.models.notices import Notice, NoticeDiff, NoticeSource, Procedure, ProcedureEvent
 from db.store_keys import AWARD_FORMS, publication_key
-from db.store_sql import update_by_pk
+from db.store_sql import rowcount, update_by_pk
 
 
 @dataclass(frozen=True)
@@ -192,19 +192,23 @@ def refresh_states(session: Session, now: datetime) -> int:
     Only the deadline depends on time, so this is a pair of set-based UPDATEs, cheap enough to
     run every few minutes from the scheduler.
     """
-    closed = session.execute(
-        update(Procedure)
-        .where(Procedure.state == "open", Procedure.deadline.is_not(None), Procedure.deadline <= now)
-        .values(state="closed")
-    ).rowcount
-    reopened = session.execute(
-        update(Procedure)
-        .where(
-            Procedure.state == "closed",
-            or_(Procedure.deadline.is_(None), Procedure.deadline > now),
+    closed = rowcount(
+        session.execute(
+            update(Procedure)
+            .where(Procedure.state == "open", Procedure.deadline.is_not(None), Procedure.deadline <= now)
+            .values(state="closed")
         )
-        .values(state="open")
-    ).rowcount
+    )
+    reopened = rowcount(
+        session.execute(
+            update(Procedure)
+            .where(
+                Procedure.state == "closed",
+                or_(Procedure.deadline.is_(None), Procedure.deadline > now),
+            )
+            .values(state="open")
+        )
+    )
     return (closed or 0) + (reopened or 0)
 
 

@@ -17,7 +17,6 @@ and takes the duplicate path.
 from __future__ import annotations
 
 import hashlib
-import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from db.base import Base
 from db.clock import utcnow
 from db.diff import diff_records, material_events
 from db.models.classification import STALE_RULES_VERSION, NoticeClassification
@@ -40,12 +40,11 @@ from db.models.notices import (
     RawDocument,
 )
 from db.models.runs import RUN_STATUSES, CrawlRun, SourceWatermark
-from db.procedures import NoticeFacts, compute_state, refresh_procedure, refresh_states, summarise
+from db.procedures import compute_state, refresh_procedure, refresh_states
 from db.record import NoticeRecord
+from db.store_batch import ingest_many
 from db.store_keys import (
-    changed_notice_ref,
     differing_fields,
-    lifecycle,
     normalise_version,
     procedure_key,
     publication_key,
@@ -54,36 +53,18 @@ from db.store_keys import (
     split_version_ref,
     version_ref,
 )
-from db.store_sql import insert_ignore, query, supersede, update_by_pk
+from db.store_reparse import Parse, ReparseStats, reparse_documents
+from db.store_rows import (
+    IngestResult,
+    RawDoc,
+    StoreError,
+    notice_columns,
+    raw_document_row,
+    single_summary,
+)
+from db.store_sql import insert_ignore, query, rowcount, supersede, update_by_pk
 
 _CHUNK = 500  # ids per IN (...) query: well under SQLite's and PostgreSQL's parameter limits
-_ZLIB_LEVEL = 6  # zlib's default: ~5x on eForms XML; level 9 costs twice the time for ~3 % more
-
-
-@dataclass(frozen=True)
-class RawDoc:
-    """What a spider fetched, before parsing."""
-
-    source: str
-    source_id: str
-    url: str | None
-    content: bytes
-    fetched_at: datetime
-    media_type: str = "application/xml"
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    status: str
-    """``new`` | ``duplicate`` | ``new_source`` | ``conflict``."""
-    notice_pk: int | None
-    procedure_pk: int | None
-    events: list[str]
-    """Kinds of the procedure events this ingest created (possibly for a late-linked notice)."""
-
-
-class StoreError(ValueError):
-    """A value the store cannot accept (unknown run status, …)."""
 
 
 @dataclass(frozen=True)
@@ -93,62 +74,6 @@ class _Existing:
     procedure_pk: int
     publication_key: str | None
     has_publication_date: bool
-
-
-def notice_columns(
-    record: NoticeRecord, data: dict[str, Any], rhash: str, source: str, source_id: str
-) -> dict[str, Any]:
-    """The ``notices`` columns derived from a record alone (no foreign keys, no timestamps)."""
-    eforms = bool(record.notice_id and record.version)
-    buyer = record.buyers[0] if record.buyers else None
-    value = record.estimated_value
-    return {
-        "notice_id": record.notice_id.strip().lower() if eforms and record.notice_id else None,
-        "version": normalise_version(record.version) if eforms else None,
-        "source_key": None if eforms else source_key(source, source_id),
-        "procedure_id": record.procedure_id,
-        "publication_number": record.publication_number,
-        "publication_key": publication_key(record.publication_number),
-        "publication_date": record.publication_date,
-        "issue_date": record.issue_date,
-        "subtype": record.subtype,
-        "notice_type": record.notice_type,
-        "form_type": record.form_type,
-        "lifecycle": lifecycle(record),
-        "language": record.language,
-        "title": record.text(record.title),
-        "buyer_name": buyer.name if buyer else None,
-        "buyer_org_id": buyer.org_id if buyer else None,
-        "buyer_country": buyer.country if buyer else None,
-        "deadline": record.deadline,
-        "cpv_main": record.cpv_main or next(iter(record.all_cpv), None),
-        "estimated_value_amount": value.amount if value else None,
-        "estimated_value_currency": value.currency if value else None,
-        "changed_notice_ref": changed_notice_ref(record.changes.changed_notice) if record.changes else None,
-        "record_hash": rhash,
-        "record": data,
-    }
-
-
-def single_summary(notice_pk: int, values: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """The summary of a procedure that has just this one notice (``values``: its columns)."""
-    facts = NoticeFacts(
-        pk=notice_pk,
-        notice_id=values["notice_id"],
-        version=values["version"],
-        lifecycle=values["lifecycle"],
-        form_type=values["form_type"],
-        publication_date=values["publication_date"],
-        issue_date=values["issue_date"],
-        deadline=values["deadline"],
-        superseded=False,
-        title=values["title"],
-        cpv_main=values["cpv_main"],
-        estimated_value_amount=values["estimated_value_amount"],
-        estimated_value_currency=values["estimated_value_currency"],
-        record=values["record"],
-    )
-    return summarise([facts], now)
 
 
 class Store:
@@ -187,9 +112,7 @@ class Store:
 
         Same database afterwards as calling :meth:`ingest` per item (see ``db.store_batch``).
         """
-        from db.store_batch import ingest_many
-
-        return ingest_many(self, items)
+        return ingest_many(self.session, self.clock, items, self._ingest)
 
     def record_failure(self, raw: RawDoc, error: str) -> None:
         """Keep a document that failed to parse, with the error, so a better parser can retry it."""
@@ -227,7 +150,8 @@ class Store:
                 select(Notice.publication_key).where(Notice.publication_key.in_(keys[i : i + _CHUNK]))
             )
             for key in hits:
-                found.update(by_key[key])
+                if key is not None:  # a nullable column, though ``IN`` matches no NULL
+                    found.update(by_key[key])
         return found
 
     # ------------------------------------------------------------------------------ watermarks
@@ -275,7 +199,7 @@ class Store:
                 stats=dict(stats or {}),
             )
         )
-        if done.rowcount != 1:
+        if rowcount(done) != 1:
             raise StoreError(f"no crawl run with id {run_id}")
 
     # ------------------------------------------------------------------------------ reparse
@@ -353,7 +277,7 @@ class Store:
             update_by_pk(self.session, NoticeDiff, diff_pk, {"fields": diff})
 
     # ------------------------------------------------------------------------------ internals
-    def _insert_ignore(self, model: type, values: dict[str, Any]) -> int | None:
+    def _insert_ignore(self, model: type[Base], values: dict[str, Any]) -> int | None:
         """INSERT … ON CONFLICT DO NOTHING RETURNING id: the new id, or None if it existed."""
         return insert_ignore(self.session, model, values)
 
@@ -370,18 +294,7 @@ class Store:
         return _Existing(row[0], row[1], row[2], row[3], row[4] is not None)
 
     def _store_raw(self, raw: RawDoc, raw_hash: str, parse_error: str | None = None) -> int:
-        values = {
-            "source": raw.source,
-            "source_id": raw.source_id,
-            "url": raw.url,
-            "fetched_at": raw.fetched_at,
-            "content_hash": raw_hash,
-            "content": zlib.compress(raw.content, _ZLIB_LEVEL),
-            "size": len(raw.content),
-            "media_type": raw.media_type,
-            "parse_error": parse_error,
-        }
-        pk = self._insert_ignore(RawDocument, values)
+        pk = self._insert_ignore(RawDocument, raw_document_row(raw, raw_hash, parse_error))
         if pk is not None:
             return pk
         pk, old_error = query(
@@ -481,17 +394,17 @@ class Store:
         """Fill the publication fields one source has and the first one lacked (HILMA before TED)."""
         new_key = publication_key(record.publication_number)
         fill_number = existing.publication_key is None and new_key is not None
-        fill_date = not existing.has_publication_date and record.publication_date is not None
-        if not (fill_number or fill_date):
+        new_date = None if existing.has_publication_date else record.publication_date
+        if not (fill_number or new_date is not None):
             return []
         merged = dict(self._record(existing.pk))
         values: dict[str, Any] = {"updated_at": now}
         if fill_number:
             merged["publication_number"] = record.publication_number
             values.update(publication_number=record.publication_number, publication_key=new_key)
-        if fill_date:
-            merged["publication_date"] = record.publication_date.isoformat()  # type: ignore[union-attr]
-            values["publication_date"] = record.publication_date
+        if new_date is not None:
+            merged["publication_date"] = new_date.isoformat()
+            values["publication_date"] = new_date
         values["record"] = merged
         update_by_pk(self.session, Notice, existing.pk, values)
         events: list[str] = []
@@ -621,14 +534,26 @@ class Store:
 
 def reparse(
     session: Session,
-    parse: Callable[[bytes, str], NoticeRecord],
+    parse: Parse,
     source: str | None = None,
     since: datetime | None = None,
-) -> Any:
-    """Re-derive notices from the kept raw documents; see :func:`db.store_reparse.reparse`."""
-    from db.store_reparse import reparse as _reparse
+    *,
+    store: Store | None = None,
+) -> ReparseStats:
+    """Re-derive notices from the kept raw documents (of ``source``, fetched at or after ``since``),
+    e.g. after a parser upgrade; see :mod:`db.store_reparse`. ``store``: the store that applies
+    each document (default: a new one on ``session``; tests pass one with their own clock)."""
+    store = store or Store(session)
+    return reparse_documents(session, parse, store.rederive, source=source, since=since)
 
-    return _reparse(session, parse, source=source, since=since)
 
-
-__all__ = ["IngestResult", "RawDoc", "Store", "StoreError", "compute_state", "refresh_states", "reparse"]
+__all__ = [
+    "IngestResult",
+    "RawDoc",
+    "ReparseStats",
+    "Store",
+    "StoreError",
+    "compute_state",
+    "refresh_states",
+    "reparse",
+]

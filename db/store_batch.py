@@ -15,22 +15,25 @@ savepoint and the whole batch goes the one-by-one way, which handles every colli
 from __future__ import annotations
 
 import hashlib
-import zlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from db.models.notices import Notice, NoticeSource, Procedure, RawDocument
 from db.record import NoticeRecord
 from db.store_keys import procedure_key, publication_key, record_hash, version_ref
+from db.store_rows import IngestResult, RawDoc, notice_columns, raw_document_row, single_summary
+from db.store_sql import table_of
 
-if TYPE_CHECKING:
-    from db.store import IngestResult, RawDoc, Store
+IngestOne = Callable[[NoticeRecord, RawDoc, dict[str, Any]], IngestResult]
+"""``ingest_one(record, raw, record.to_dict())``: ``Store``'s careful path for one item."""
 
 _CHUNK = 500  # values per IN (...): under SQLite's and PostgreSQL's parameter limits
 _SIMPLE_LIFECYCLES = frozenset({"planning", "call"})  # no events, no links on arrival
@@ -47,21 +50,25 @@ class _Item:
     proc_key: str
 
 
-def ingest_many(store: Store, items: Iterable[tuple[NoticeRecord, RawDoc]]) -> list[IngestResult]:
-    from db.store import IngestResult, notice_columns, single_summary
-
+def ingest_many(
+    session: Session,
+    clock: Callable[[], datetime],
+    items: Iterable[tuple[NoticeRecord, RawDoc]],
+    ingest_one: IngestOne,
+) -> list[IngestResult]:
+    """``Store.ingest_many``: what needs no per-item logic in bulk, the rest through ``ingest_one``."""
     pairs = list(items)
-    prepared = [_prepare(i, rec, raw, notice_columns) for i, (rec, raw) in enumerate(pairs)]
-    fresh, copies, enriching = _classify(store, prepared)
+    prepared = [_prepare(i, rec, raw) for i, (rec, raw) in enumerate(pairs)]
+    fresh, copies, enriching = _classify(session, prepared)
     results: list[IngestResult | None] = [None] * len(pairs)
     if fresh or copies or enriching:
         try:
-            with store.session.begin_nested():
-                written = _bulk_write(store, fresh, single_summary) if fresh else {}
+            with session.begin_nested():
+                written = _bulk_write(session, clock, fresh) if fresh else {}
                 for it, row in copies + enriching:
                     written[it.index] = (row[2], row[4])
-                _bulk_sources(store, [(it, row[2]) for it, row in copies + enriching])
-                _bulk_enrich(store, enriching, single_summary)
+                _bulk_sources(session, clock, [(it, row[2]) for it, row in copies + enriching])
+                _bulk_enrich(session, clock, enriching)
         except IntegrityError:  # a concurrent writer got there first: take the careful path
             written = {}
         copied = {it.index for it, _ in copies + enriching}
@@ -69,16 +76,16 @@ def ingest_many(store: Store, items: Iterable[tuple[NoticeRecord, RawDoc]]) -> l
             results[index] = IngestResult("new_source" if index in copied else "new", notice_pk, proc_pk, [])
     for it in prepared:
         if results[it.index] is None:
-            results[it.index] = store._ingest(it.record, it.raw, it.data)
-    if store.session.get_bind().dialect.name == "postgresql":
-        _refresh_statistics(store)
+            results[it.index] = ingest_one(it.record, it.raw, it.data)
+    if session.get_bind().dialect.name == "postgresql":
+        _refresh_statistics(session)
     return [r for r in results if r is not None]
 
 
 _STATS_TABLES = tuple(m.__tablename__ for m in (Notice, NoticeSource, Procedure, RawDocument))
 
 
-def _refresh_statistics(store: Store) -> None:
+def _refresh_statistics(session: Session) -> None:
     """ANALYZE the store's tables on PostgreSQL once they have changed by 10 % since the last time.
 
     Autovacuum does this, but a bulk load (a backfill into a new database) outruns it, and some
@@ -87,7 +94,7 @@ def _refresh_statistics(store: Store) -> None:
     third of its speed. The rule is autovacuum's default (50 rows + 10 %); the counters are the
     server's own, so several writers share the work.
     """
-    conn = store.session.connection()
+    conn = session.connection()
     stale = conn.execute(
         text(
             "SELECT relname FROM pg_stat_user_tables"
@@ -99,7 +106,7 @@ def _refresh_statistics(store: Store) -> None:
         conn.exec_driver_sql(f'ANALYZE "{table}"')
 
 
-def _prepare(index: int, record: NoticeRecord, raw: RawDoc, notice_columns: Any) -> _Item:
+def _prepare(index: int, record: NoticeRecord, raw: RawDoc) -> _Item:
     data = record.to_dict()
     values = notice_columns(record, data, record_hash(data), raw.source, raw.source_id)
     return _Item(
@@ -119,7 +126,7 @@ def _chunks(values: list[Any]) -> Iterable[list[Any]]:
 
 
 def _classify(
-    store: Store, items: list[_Item]
+    session: Session, items: list[_Item]
 ) -> tuple[list[_Item], list[tuple[_Item, Any]], list[tuple[_Item, Any]]]:
     """Split off what needs no per-item logic.
 
@@ -127,7 +134,7 @@ def _classify(
     ``copies``: another source's identical copy of a stored notice that adds nothing to it.
     ``enriching``: such a copy that adds TED's publication number or date (see ``_plain_enrichments``).
     """
-    conn = store.session.connection()
+    conn = session.connection()
     n, p, s, r = (m.__table__.c for m in (Notice, Procedure, NoticeSource, RawDocument))
     # Anything that occurs twice in the batch depends on the other occurrence: careful path.
     ident_count = Counter((it.values["notice_id"], it.values["version"]) for it in items)
@@ -175,15 +182,15 @@ def _classify(
 
     copies, enriching = [], []
     for it in candidates:
-        row = stored.get(it.values["notice_id"], {}).get(it.values["version"])
-        if row is None or row[3] != it.values["record_hash"]:
+        found = stored.get(it.values["notice_id"], {}).get(it.values["version"])
+        if found is None or found[3] != it.values["record_hash"]:
             continue
-        adds_number = row[5] is None and it.values["publication_key"] is not None
-        adds_date = row[6] is None and it.values["publication_date"] is not None
+        adds_number = found[5] is None and it.values["publication_key"] is not None
+        adds_date = found[6] is None and it.values["publication_date"] is not None
         if not (adds_number or adds_date):
-            copies.append((it, row))
+            copies.append((it, found))
         elif proc_count[it.proc_key] == 1:
-            enriching.append((it, row))
+            enriching.append((it, found))
     enriching = _plain_enrichments(conn, enriching)
 
     fresh = [
@@ -236,12 +243,12 @@ def _plain_enrichments(conn: Any, items: list[tuple[_Item, Any]]) -> list[tuple[
     return [(it, row) for it, row in items if row[4] in alone and it.values["publication_key"] not in waiting]
 
 
-def _bulk_enrich(store: Store, items: list[tuple[_Item, Any]], single_summary: Any) -> None:
+def _bulk_enrich(session: Session, clock: Callable[[], datetime], items: list[tuple[_Item, Any]]) -> None:
     """Fill the publication fields (as ``Store._enrich`` does) and re-summarise the procedures."""
     if not items:
         return
-    conn = store.session.connection()
-    now = store.clock()
+    conn = session.connection()
+    now = clock()
     n = Notice.__table__.c
     pks = [row[2] for _, row in items]
     records = {
@@ -273,7 +280,7 @@ def _bulk_enrich(store: Store, items: list[tuple[_Item, Any]], single_summary: A
             }
         )
         proc_updates.append({"b_pk": row[4], **single_summary(row[2], values, now), "updated_at": now})
-    notice_t, proc_t = Notice.__table__, Procedure.__table__
+    notice_t, proc_t = table_of(Notice), table_of(Procedure)
     conn.execute(update(notice_t).where(notice_t.c.id == bindparam("b_pk")), notice_updates)
     conn.execute(update(proc_t).where(proc_t.c.id == bindparam("b_pk")), proc_updates)
 
@@ -284,30 +291,13 @@ def _ref_keys(it: _Item) -> list[str]:
     return [*keys, pub] if pub else keys
 
 
-def _insert(store: Store, model: Any) -> Any:
+def _insert(session: Session, model: Any) -> Any:
     table = model.__table__
-    dialect = store.session.get_bind().dialect.name
+    dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
-def _raw_rows(items: list[_Item]) -> list[dict[str, Any]]:
-    return [
-        {
-            "source": it.raw.source,
-            "source_id": it.raw.source_id,
-            "url": it.raw.url,
-            "fetched_at": it.raw.fetched_at,
-            "content_hash": it.raw_hash,
-            "content": zlib.compress(it.raw.content, 6),
-            "size": len(it.raw.content),
-            "media_type": it.raw.media_type,
-            "parse_error": None,
-        }
-        for it in items
-    ]
-
-
-def _allocate_ids(store: Store, model: Any, n: int) -> list[int]:
+def _allocate_ids(session: Session, model: Any, n: int) -> list[int]:
     """Primary keys for ``n`` new rows, so they can go in as one plain executemany.
 
     Why not ``INSERT … RETURNING``: SQLAlchemy runs a RETURNING executemany as multi-VALUES
@@ -317,7 +307,7 @@ def _allocate_ids(store: Store, model: Any, n: int) -> list[int]:
     writer can take the ids above the current maximum; a collision anyway would raise
     IntegrityError, which sends the batch down the careful path.
     """
-    conn = store.session.connection()
+    conn = session.connection()
     table = model.__table__
     if conn.dialect.name == "postgresql":
         # A subquery, evaluated once per statement (an InitPlan), not once per row.
@@ -328,28 +318,28 @@ def _allocate_ids(store: Store, model: Any, n: int) -> list[int]:
     return list(range(top + 1, top + n + 1))
 
 
-def _insert_rows(store: Store, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+def _insert_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
     """Insert ``rows`` with freshly allocated ids; the ids in row order."""
-    ids = _allocate_ids(store, model, len(rows))
-    store.session.connection().execute(
-        _insert(store, model), [{**row, "id": pk} for row, pk in zip(rows, ids, strict=True)]
+    ids = _allocate_ids(session, model, len(rows))
+    session.connection().execute(
+        _insert(session, model), [{**row, "id": pk} for row, pk in zip(rows, ids, strict=True)]
     )
     return ids
 
 
-def _write_raw(store: Store, items: list[_Item]) -> list[int]:
+def _write_raw(session: Session, items: list[_Item]) -> list[int]:
     """The raw documents of ``items``; their ids in item order."""
-    return _insert_rows(store, RawDocument, _raw_rows(items))
+    return _insert_rows(session, RawDocument, [raw_document_row(it.raw, it.raw_hash) for it in items])
 
 
-def _bulk_sources(store: Store, items: list[tuple[_Item, int]]) -> None:
+def _bulk_sources(session: Session, clock: Callable[[], datetime], items: list[tuple[_Item, int]]) -> None:
     """Raw documents and source rows for copies of notices already stored (``new_source``)."""
     if not items:
         return
-    raw_ids = _write_raw(store, [it for it, _ in items])
-    now = store.clock()
-    store.session.connection().execute(
-        _insert(store, NoticeSource),
+    raw_ids = _write_raw(session, [it for it, _ in items])
+    now = clock()
+    session.connection().execute(
+        _insert(session, NoticeSource),
         [
             {
                 "notice_pk": notice_pk,
@@ -364,18 +354,20 @@ def _bulk_sources(store: Store, items: list[tuple[_Item, int]]) -> None:
     )
 
 
-def _bulk_write(store: Store, items: list[_Item], single_summary: Any) -> dict[int, tuple[int, int]]:
+def _bulk_write(
+    session: Session, clock: Callable[[], datetime], items: list[_Item]
+) -> dict[int, tuple[int, int]]:
     """One executemany INSERT per table for the simple items: ``index → (notice pk, procedure pk)``."""
-    conn = store.session.connection()
-    now = store.clock()
-    raw_ids = _write_raw(store, items)
-    proc_t = Procedure.__table__
+    conn = session.connection()
+    now = clock()
+    raw_ids = _write_raw(session, items)
+    proc_t = table_of(Procedure)
     proc_rows = []
     for it in items:
         summary = single_summary(0, it.values, now)
         summary.pop("latest_notice_pk")
         proc_rows.append({"procedure_key": it.proc_key, **summary, "created_at": now, "updated_at": now})
-    proc_ids = _insert_rows(store, Procedure, proc_rows)
+    proc_ids = _insert_rows(session, Procedure, proc_rows)
     notice_rows = [
         {
             **it.values,
@@ -389,9 +381,9 @@ def _bulk_write(store: Store, items: list[_Item], single_summary: Any) -> dict[i
         }
         for it, raw_pk, proc_pk in zip(items, raw_ids, proc_ids, strict=True)
     ]
-    notice_ids = _insert_rows(store, Notice, notice_rows)
+    notice_ids = _insert_rows(session, Notice, notice_rows)
     conn.execute(
-        _insert(store, NoticeSource),
+        _insert(session, NoticeSource),
         [
             {
                 "notice_pk": notice_pk,

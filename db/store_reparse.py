@@ -5,6 +5,9 @@ compared with its notice's re-derived record, not with the one the old parser ma
 would report every copy as a conflict). Documents that failed before are retried; ones that
 fail now get their error recorded and lose nothing. Idempotent: a second run with the same
 parser finds every document ``unchanged``.
+
+This module walks the documents; what one re-parsed document changes is ``Store.rederive``,
+handed in as ``rederive``. ``db.store.reparse`` joins the two (it is what callers use).
 """
 
 from __future__ import annotations
@@ -20,11 +23,14 @@ from sqlalchemy.orm import Session
 
 from db.models.notices import Notice, RawDocument
 from db.record import NoticeRecord
-from db.store import RawDoc, Store
+from db.store_rows import RawDoc
 from db.store_sql import update_by_pk
 
 Parse = Callable[[bytes, str], NoticeRecord]
 """``parse(content, source_name)`` → record; raises on a document it cannot read."""
+
+Rederive = Callable[[NoticeRecord, RawDoc, int], str]
+"""``rederive(record, raw, raw_pk)`` → outcome: ``Store.rederive``."""
 
 _BATCH = 500  # documents read per query: bounded memory on a store of millions
 
@@ -40,16 +46,14 @@ class ReparseStats:
         return f"{self.documents} documents: {parts or 'nothing to do'}"
 
 
-def reparse(
+def reparse_documents(
     session: Session,
     parse: Parse,
+    rederive: Rederive,
     source: str | None = None,
     since: datetime | None = None,
-    *,
-    store: Store | None = None,
 ) -> ReparseStats:
     """Parse every kept raw document again (of ``source``, fetched at or after ``since``)."""
-    store = store or Store(session)
     stats = ReparseStats()
     owner = exists().where(Notice.raw_document_pk == RawDocument.id)
     for first_pass in (True, False):
@@ -63,11 +67,11 @@ def reparse(
             docs = session.scalars(select(RawDocument).where(RawDocument.id.in_(ids[i : i + _BATCH])))
             for doc in sorted(docs, key=lambda d: (d.fetched_at, d.id)):
                 stats.documents += 1
-                stats.outcomes[_one(session, store, parse, doc)] += 1
+                stats.outcomes[_one(session, rederive, parse, doc)] += 1
     return stats
 
 
-def _one(session: Session, store: Store, parse: Parse, doc: RawDocument) -> str:
+def _one(session: Session, rederive: Rederive, parse: Parse, doc: RawDocument) -> str:
     content = zlib.decompress(doc.content)
     try:
         record = parse(content, f"{doc.source}:{doc.source_id}")
@@ -77,4 +81,4 @@ def _one(session: Session, store: Store, parse: Parse, doc: RawDocument) -> str:
             update_by_pk(session, RawDocument, doc.id, {"parse_error": error})
         return "failed"
     raw = RawDoc(doc.source, doc.source_id, doc.url, content, doc.fetched_at, doc.media_type)
-    return store.rederive(record, raw, doc.id)
+    return rederive(record, raw, doc.id)

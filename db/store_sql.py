@@ -13,14 +13,27 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import CursorResult, Result, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Update
 
+from db.base import Base
+from db.models.notices import Notice, NoticeDiff, Procedure, RawDocument
 
-def _table(model: Any) -> Table:
-    return model.__table__
+
+def table_of(model: type[Base]) -> Table:
+    """A model's Core ``Table`` (SQLAlchemy types ``__table__`` as any ``FromClause``)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE run through ``Session.execute`` matched. That is typed to return a
+    ``Result``; for an UPDATE it is a ``CursorResult``, the kind that has ``rowcount``."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount
 
 
 @cache
@@ -29,9 +42,9 @@ def _insert_ignore_stmt(dialect: str, table: Table) -> Any:
     return insert(table).on_conflict_do_nothing().returning(table.c.id)
 
 
-def insert_ignore(session: Session, model: Any, row: dict[str, Any]) -> int | None:
+def insert_ignore(session: Session, model: type[Base], row: dict[str, Any]) -> int | None:
     """INSERT … ON CONFLICT DO NOTHING RETURNING id: the new id, or None if a unique key existed."""
-    stmt = _insert_ignore_stmt(session.get_bind().dialect.name, _table(model))
+    stmt = _insert_ignore_stmt(session.get_bind().dialect.name, table_of(model))
     return session.connection().execute(stmt, row).scalar_one_or_none()
 
 
@@ -41,9 +54,9 @@ def _update_stmt(table: Table) -> Update:
     return update(table).where(table.c.id == bindparam("b_pk"))
 
 
-def update_by_pk(session: Session, model: Any, pk: int, values: dict[str, Any]) -> int:
+def update_by_pk(session: Session, model: type[Base], pk: int, values: dict[str, Any]) -> int:
     """UPDATE one row by primary key, setting ``values``; returns the rows matched (0 or 1)."""
-    return session.connection().execute(_update_stmt(_table(model)), {"b_pk": pk, **values}).rowcount
+    return session.connection().execute(_update_stmt(table_of(model)), {"b_pk": pk, **values}).rowcount
 
 
 @cache
@@ -53,19 +66,13 @@ def _supersede_stmt(table: Table) -> Update:
 
 def supersede(session: Session, base_pk: int, change_pk: int, now: Any) -> None:
     """Mark ``base_pk`` superseded by ``change_pk`` unless another change superseded it first."""
-    from db.models.notices import Notice
-
     session.connection().execute(
-        _supersede_stmt(_table(Notice)), {"b_pk": base_pk, "superseded_by_pk": change_pk, "updated_at": now}
+        _supersede_stmt(table_of(Notice)), {"b_pk": base_pk, "superseded_by_pk": change_pk, "updated_at": now}
     )
 
 
 # ---------------------------------------------------------------------------------- queries
 def _queries() -> dict[str, Any]:
-    from sqlalchemy import select
-
-    from db.models.notices import Notice, NoticeDiff, Procedure, RawDocument
-
     n, p, r, d = Notice.__table__.c, Procedure.__table__.c, RawDocument.__table__.c, NoticeDiff.__table__.c
     existing = (n.id, n.record_hash, n.procedure_pk, n.publication_key, n.publication_date)
     return {

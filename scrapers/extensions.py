@@ -12,18 +12,15 @@ import logging
 import sys
 import time
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
-from scrapy import signals
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from db.session import session_scope
 from db.store import Store
 from scrapers.middlewares import BLOCKED
-
-if TYPE_CHECKING:
-    from scrapy import Spider
-    from scrapy.crawler import Crawler
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +109,7 @@ class CrawlRunRecorder:
                 self.run_id = Store(session).start_run(spider.name)
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("tenderwatch/run_id", self.run_id)
-        spider.run_id = self.run_id  # type: ignore[attr-defined]
+        spider.run_id = self.run_id  # type: ignore[attr-defined]  # ours; Scrapy's Spider has none
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         assert self.crawler.stats is not None and self.run_id is not None

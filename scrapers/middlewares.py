@@ -13,18 +13,17 @@ import logging
 import re
 import time
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Self
+from typing import Self
 
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
-
-if TYPE_CHECKING:
-    from scrapy import Request
-    from scrapy.crawler import Crawler
-    from scrapy.http import Response
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +77,7 @@ class RetryAfterMiddleware(RetryMiddleware):
     than ``RETRY_AFTER_MAX`` gives the request up (logged, counted) rather than hanging.
     """
 
-    def __init__(self, settings) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, settings: BaseSettings) -> None:
         super().__init__(settings)
         self.max_wait = settings.getfloat("RETRY_AFTER_MAX", 900.0)
         self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE", 2.0)
@@ -95,7 +94,11 @@ class RetryAfterMiddleware(RetryMiddleware):
         if wait > 0:
             await asyncio.sleep(wait)
 
-    def process_response(self, request: Request, response: Response) -> Request | Response:
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Request | Response:
+        # ``spider``: only to keep RetryMiddleware's signature; Scrapy passes it to no method
+        # that does not require it (it is deprecated), so it is always None here.
         if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
             return response
         stats = self.crawler.stats
@@ -116,7 +119,9 @@ class RetryAfterMiddleware(RetryMiddleware):
         host = urlparse_cached(request).netloc
         self._not_before[host] = max(self._not_before.get(host, 0.0), time.monotonic() + wait)
         stats.inc_value(f"tenderwatch/retry_wait/{response.status}")
-        stats.inc_value("tenderwatch/retry_wait_seconds", wait)
+        # Seconds, fractional: inc_value is typed for int counts, so add up by hand.
+        waited = stats.get_value("tenderwatch/retry_wait_seconds", 0)
+        stats.set_value("tenderwatch/retry_wait_seconds", waited + wait)
         log.warning(
             "HTTP %s from %s: waiting %.1f s before retrying (%s)",
             response.status,

@@ -16,20 +16,18 @@ import logging
 import re
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
+from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from db.record import Lot, NoticeRecord, Signals
 from db.session import get_sessionmaker
 from db.store import IngestResult, RawDoc, Store
 from scrapers.items import DocumentItem, WatermarkItem
 from scrapers.parsers import NoticeParseError, parse_notice
-
-if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
-    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -148,13 +146,13 @@ class StorePipeline:
         self.session = get_sessionmaker(self.url)()
         self.store = Store(self.session)
         # Spiders read the store through this pipeline's session (TenderSpider.store says why).
-        self.crawler.tenderwatch_pipeline = self  # type: ignore[attr-defined]
+        self.crawler.tenderwatch_pipeline = self  # type: ignore[attr-defined]  # ours, on Scrapy's Crawler
 
     def close_spider(self) -> None:
         if self.session is not None:
             self._commit()
             self.session.close()
-            self.crawler.tenderwatch_pipeline = None  # type: ignore[attr-defined]
+            self.crawler.tenderwatch_pipeline = None  # type: ignore[attr-defined]  # ours, as above
 
     def process_item(self, item: DocumentItem | WatermarkItem) -> DocumentItem | WatermarkItem:
         assert self.session is not None and self.store is not None

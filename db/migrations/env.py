@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
+from sqlalchemy.schema import SchemaItem
 
 from db.base import Base
 from db.models import *  # noqa: F403  (registers every table on Base.metadata)
@@ -22,12 +24,18 @@ def run_migrations_online() -> None:
         conn.commit()
 
 
-def _include_object(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+def _include_object(
+    obj: SchemaItem,
+    name: str | None,
+    type_: str,
+    reflected: bool,
+    compare_to: SchemaItem | None,
+) -> bool:
     # APScheduler's job store creates and owns its own table; it is not ours to migrate.
     return not (type_ == "table" and name == "apscheduler_jobs")
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(
         include_object=_include_object,
         connection=connection,

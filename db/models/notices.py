@@ -16,6 +16,7 @@ alerting part reads events without re-diffing.
 
 from __future__ import annotations
 
+import zlib
 from datetime import date, datetime
 from typing import Any
 
@@ -69,8 +70,6 @@ class RawDocument(Base):
     parse_error: Mapped[str | None] = mapped_column(Text)
 
     def raw_bytes(self) -> bytes:
-        import zlib
-
         return zlib.decompress(self.content)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from db.models.runs import CrawlRun, SourceWatermark
 from db.procedures import find_procedure, timeline
 from db.session import session_scope
-from db.store_reparse import reparse
+from db.store import reparse
 from monitor.appconfig import ConfigError
 from monitor.config import load_config
 from monitor.service.status import service_status

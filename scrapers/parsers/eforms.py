@@ -341,7 +341,8 @@ class _Project:
 
 # A project has many kinds of children (and real notices add more that nobody reads): one dict
 # lookup per child. The smaller blocks below tell their few kinds apart with comparisons.
-_PROJECT_CHILD = {
+# Keyed by tag strings, looked up with any child's ``.tag`` (a comment's is a function).
+_PROJECT_CHILD: dict[object, int] = {
     T_NAME: 1,
     T_DESCRIPTION: 2,
     T_NOTE: 3,

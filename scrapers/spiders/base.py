@@ -16,7 +16,7 @@ from typing import Any
 
 import scrapy
 from scrapy.exceptions import CloseSpider
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -198,11 +198,10 @@ class TenderSpider(scrapy.Spider):
             self.crawler.stats.set_value("tenderwatch/api_error", message)
             raise CloseSpider("api_error")
         try:
-            return response.json()
+            return json_body(response)
         except ValueError:
-            self.count_error(
-                "api_not_json", "%s answered something that is not JSON: %.200r", what, response.text
-            )
+            body = response.text if isinstance(response, TextResponse) else response.body
+            self.count_error("api_not_json", "%s answered something that is not JSON: %.200r", what, body)
             raise CloseSpider("api_error") from None
 
     def count_error(self, kind: str, message: str, *args: Any) -> None:
@@ -212,7 +211,7 @@ class TenderSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> None:
         """Errback: count a failed download by kind (``http_404``, ``TimeoutError``...)."""
-        if failure.check(HttpError):
+        if isinstance(failure.value, HttpError):
             response = failure.value.response
             self.count_error(f"http_{response.status}", "HTTP %s for %s", response.status, response.url)
         else:
@@ -223,6 +222,14 @@ class TenderSpider(scrapy.Spider):
                 getattr(request, "url", "?"),
                 failure.getErrorMessage(),
             )
+
+
+def json_body(response: Response) -> Any:
+    """``response.json()``; ValueError also for a response Scrapy did not take for text (a binary
+    content type), which has no ``json()`` and would otherwise fail with AttributeError."""
+    if not isinstance(response, TextResponse):
+        raise ValueError(f"not a text response: {response.headers.get('Content-Type')!r}")
+    return response.json()
 
 
 def api_error_message(response: Response) -> str:

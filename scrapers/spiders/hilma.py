@@ -7,17 +7,19 @@ import binascii
 import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 from urllib.parse import urlencode
 
 import scrapy
 from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.http import JsonRequest, Response
+from twisted.python.failure import Failure
 
 from db.clock import utcnow
 from scrapers.items import DocumentItem, Signals
-from scrapers.spiders.base import TenderSpider, parse_number
+from scrapers.spiders.base import TenderSpider, json_body, parse_number
 
 KEY_ENV = "TENDERWATCH_HILMA_SUBSCRIPTION_KEY"
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
@@ -118,7 +120,7 @@ class HilmaSpider(TenderSpider):
 
     name = "hilma"
     source_name = "hilma"
-    custom_settings: ClassVar[dict[str, Any]] = {
+    custom_settings: ClassVar[dict[str, Any]] = {  # type: ignore[misc]  # Scrapy reads it off the class
         "DOWNLOAD_DELAY": 10.0,  # HILMA's last published limit: 6 requests a minute (2020 memo)
         "AUTOTHROTTLE_START_DELAY": 10.0,  # AutoThrottle must not start faster than the delay
     }
@@ -143,7 +145,7 @@ class HilmaSpider(TenderSpider):
         self.incomplete = False
 
     @classmethod
-    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.flush_batches, signal=signals.spider_idle)
         return spider
@@ -214,7 +216,7 @@ class HilmaSpider(TenderSpider):
         if more:
             yield self.search_request(lower, upper, skip + len(hits))
 
-    def on_search_error(self, failure) -> None:  # type: ignore[no-untyped-def]
+    def on_search_error(self, failure: Failure) -> None:
         """A search page that could not be read (after retries) leaves its window unlisted:
         the crawl fails and the watermark stays."""
         self.incomplete = True
@@ -248,7 +250,7 @@ class HilmaSpider(TenderSpider):
         assert self.crawler.stats is not None
         stats = self.crawler.stats
         try:
-            entries = batch_entries(response.json())
+            entries = batch_entries(json_body(response))
         except ValueError:
             self.count_error("api_not_json", "HILMA batch read answered something that is not JSON")
             return

@@ -10,6 +10,7 @@ import scrapy
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import CloseSpider
 from scrapy.http import JsonRequest, Response
+from twisted.python.failure import Failure
 
 from db.clock import utcnow
 from scrapers.items import DocumentItem
@@ -127,7 +128,7 @@ class TedSpider(TenderSpider):
             dont_filter=True,
         )
 
-    def on_search_error(self, failure) -> None:  # type: ignore[no-untyped-def]
+    def on_search_error(self, failure: Failure) -> None:
         """A listing page that cannot be fetched (after retries) fails the crawl: without the
         list nothing is known, and the watermark must stay where it is."""
         self.on_error(failure)
@@ -139,6 +140,7 @@ class TedSpider(TenderSpider):
         data = self.api_json(response, "TED search")
         if data.get("timedOut"):
             stats.inc_value("tenderwatch/timed_out_pages")
+            assert response.request is not None  # a callback's response has its request
             retry = get_retry_request(
                 response.request, spider=self, reason="timedOut page", max_retry_times=self.timed_out_retries
             )

@@ -13,6 +13,7 @@ import scrapy
 from dateutil.easter import easter
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
+from twisted.python.failure import Failure
 
 from db.clock import utcnow
 from scrapers.items import DocumentItem, WatermarkItem
@@ -113,7 +114,7 @@ class TedPackagesSpider(TenderSpider):
 
     name = "ted_packages"
     source_name = "ted"  # the same notices as the Search API: one store key, no second download
-    custom_settings: ClassVar[dict[str, Any]] = {
+    custom_settings: ClassVar[dict[str, Any]] = {  # type: ignore[misc]  # Scrapy reads it off the class
         "DOWNLOAD_TIMEOUT": 600,  # a ~19 MB package on a slow link takes minutes, not seconds
         "CONCURRENT_ITEMS": 50,  # items hold whole XML documents; keep fewer of them in flight
     }
@@ -263,7 +264,7 @@ class TedPackagesSpider(TenderSpider):
         for step_number, step_direction in self.next_steps(number, day, direction):
             yield from self.walk(year, step_number, step_direction)
 
-    def on_package_error(self, failure) -> None:  # type: ignore[no-untyped-def]
+    def on_package_error(self, failure: Failure) -> None:
         """A package that cannot be downloaded (after retries) breaks the walk: fail the crawl;
         a re-run resumes after the last finished day."""
         self.on_error(failure)

@@ -11,8 +11,7 @@ from sqlalchemy import select
 from db.models.notices import Notice, RawDocument
 from db.record import NoticeRecord
 from db.session import get_sessionmaker
-from db.store import Store
-from db.store_reparse import reparse
+from db.store import Store, reparse
 from tests.db.records import NOW, call, change_of, raw, snapshot
 
 

@@ -12,7 +12,7 @@ import urllib.request
 from datetime import date
 
 import pytest
-from scrapy.http import TextResponse
+from scrapy.http import Response, TextResponse
 from scrapy.utils.test import get_crawler
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
@@ -26,7 +26,7 @@ from scrapers.extensions import errors_by_kind, run_status
 from scrapers.items import DocumentItem
 from scrapers.middlewares import retry_after_seconds
 from scrapers.pipelines import StorePipeline
-from scrapers.spiders.base import SpiderArgumentError
+from scrapers.spiders.base import SpiderArgumentError, json_body
 from scrapers.spiders.hilma import answers_to_signals, batch_entries, document_id
 from scrapers.spiders.ted import TedSpider
 from scrapers.spiders.ted_packages import TedPackagesSpider, estimate_issue
@@ -98,6 +98,17 @@ def test_bad_spider_arguments_fail_before_any_request() -> None:
         TedSpider(countries="FI")
     with pytest.raises(SpiderArgumentError, match="after to_date"):
         TedSpider(from_date="2026-02-01", to_date="2026-01-01")
+
+
+def test_json_body_refuses_a_response_that_is_not_text() -> None:
+    """A body Scrapy did not take for text is "not JSON" (ValueError), not an AttributeError."""
+    text = TextResponse("http://x/", body=b'{"a": 1}', headers={"Content-Type": "application/json"})
+    assert json_body(text) == {"a": 1}
+    binary = Response("http://x/", body=b"\x00\x01", headers={"Content-Type": "application/octet-stream"})
+    with pytest.raises(ValueError, match="not a text response"):
+        json_body(binary)
+    with pytest.raises(ValueError):
+        json_body(TextResponse("http://x/", body=b"<html>", headers={"Content-Type": "text/html"}))
 
 
 def test_hilma_tolerates_field_names() -> None:
