@@ -65,7 +65,7 @@ def classify_command(paths: tuple[Path, ...], as_json: bool, rules_path: Path | 
     (innovative, possible, none), a score and its reasons.
     """
     from monitor.classify import classify
-    from scrapers.parsers.eforms import parse_notice
+    from scrapers.parsers import parse_notice
 
     rules = _load_rules(rules_path)
     failed = 0

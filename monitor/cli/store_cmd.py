@@ -116,7 +116,7 @@ def reparse_cmd(source: str | None, since: datetime | None) -> None:
     """
     from db.session import session_scope
     from db.store_reparse import reparse
-    from scrapers.parsers.eforms import parse_notice  # the parser is only needed here
+    from scrapers.parsers import parse_notice  # the parser is only needed here
 
     def parse(content: bytes, name: str) -> Any:
         return parse_notice(content, source_name=name)

@@ -81,7 +81,7 @@ def test_reparse_command_uses_the_eforms_parser(settings_env: Path, sqlite_url: 
     """Real eForms XML from the sample builder, parsed by the real parser, re-parsed by the command."""
     import random
 
-    from scrapers.parsers.eforms import parse_notice
+    from scrapers.parsers import parse_notice
     from scrapers.samples.builder import build_notice_xml, change_of, random_spec
 
     rng = random.Random(4)
