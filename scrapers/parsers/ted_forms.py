@@ -140,11 +140,13 @@ class FormData:
 
 
 def _cpv(el: etree._Element) -> str | None:
-    """``CPV_MAIN``/``CPV_ADDITIONAL`` → its ``CPV_CODE/@CODE`` (the schema puts it first)."""
-    code = el[0] if len(el) else None
-    if code is None or local(code.tag) != "CPV_CODE":
-        code = child(el, "CPV_CODE")
-    return attr(code, "CODE")
+    """``CPV_MAIN``/``CPV_ADDITIONAL`` → its ``CPV_CODE/@CODE``. The schema puts ``CPV_CODE`` first
+    (before any ``CPV_SUPPLEMENTARY_CODE``), and a CPV code starts with digits, which a
+    supplementary code (``EA19``) does not: the one case that needs a search."""
+    code = el[0].get("CODE") if len(el) else None
+    if code and code[:2].isdigit():
+        return code.strip()
+    return attr(child(el, "CPV_CODE"), "CODE")
 
 
 def _add_code(codes: list[str], code: str | None) -> None:
@@ -416,23 +418,29 @@ def _contractor_names(el: etree._Element, names: list[str]) -> None:
             names.append(text)
 
 
+_AWARD = kinds("LOT_NO", "AWARDED_CONTRACT", "NO_AWARDED_CONTRACT")
+_AWARDED = kinds("CONTRACTORS", "CONTRACTOR", "VALUES", "VALUE", "VAL_TOTAL")
+
+
 def _award(el: etree._Element, data: FormData) -> None:
     award = AwardData()
     for sub in el:
-        tag = local(sub.tag)
-        if tag == "LOT_NO":
+        kind = _AWARD[sub.tag]
+        if kind == 1:
             award.lot_no = flat(sub) or None
-        elif tag == "AWARDED_CONTRACT":
+        elif kind == 2:
             award.status = "selec-w"
             for part in sub:
-                ptag = local(part.tag)
-                if ptag in ("CONTRACTORS", "CONTRACTOR"):
+                part_kind = _AWARDED[part.tag]
+                if not part_kind:
+                    continue
+                if part_kind <= 2:
                     _contractor_names(part, award.winners)
-                elif ptag in ("VALUES", "VALUE"):
+                elif part_kind <= 4:
                     award.value = money(child(part, "VAL_TOTAL")) or award.value
-                elif ptag == "VAL_TOTAL":
+                else:
                     award.value = money(part)
-        elif tag == "NO_AWARDED_CONTRACT":
+        elif kind == 3:
             award.status = "clos-nw"  # procurement discontinued or unsuccessful: closed, no winner
     data.awards.append(award)
 

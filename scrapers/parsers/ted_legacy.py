@@ -42,19 +42,20 @@ from datetime import datetime
 from lxml import etree
 
 from db.record import Award, Buyer, Change, Lot, Money, NoticeRecord
-from db.store_keys import legacy_procedure_id, publication_key
+from db.store_keys import legacy_procedure_id
 from scrapers.parsers import ted_codes
 from scrapers.parsers.errors import IncompleteNoticeError
 from scrapers.parsers.ted_forms import FormData, read_form, read_r208_form
 from scrapers.parsers.ted_xml import (
     attr,
+    child,
     compact_date,
     deadline,
     flat,
     kinds,
     local,
     money,
-    norm,
+    paragraphs,
     publication_number,
 )
 
@@ -141,9 +142,10 @@ def _coded(el: etree._Element) -> _Coded:
         elif kind == 4:
             coded.country = attr(sub, "VALUE")
         elif kind == 5:
-            code = attr(sub, "CODE")
-            if code and code not in coded.cpv:
-                coded.cpv.append(code)
+            if not coded.cpv:  # only the first: a fallback for forms without a main CPV
+                code = attr(sub, "CODE")
+                if code:
+                    coded.cpv.append(code)
         elif kind <= 7:
             code = attr(sub, "CODE")
             if code and code not in coded.nuts:
@@ -168,41 +170,66 @@ def _coded(el: etree._Element) -> _Coded:
     return coded
 
 
-_HEADING_TAGS = ("{*}ML_TI_DOC", "{*}P")
+HEADING_LANGUAGES = ("EN", "FI", "SV")
+"""TED's translated headings (``ML_TITLES``) read besides the original language's: the languages
+TenderWatch reads (classifier and matcher keywords, alerts) — English, Finnish, Swedish — as
+``TRANSLATED_TEXTS`` says for full translations. Every notice carries all 24; the other 20 would
+be a fifth of the parse time and a third of each stored record, for texts no one reads."""
+
+_TED_ORDER = (
+    *("BG", "CS", "DA", "DE", "EL", "EN", "ES", "ET", "FI", "FR", "GA", "HR"),
+    *("HU", "IT", "LT", "LV", "MT", "NL", "PL", "PT", "RO", "SK", "SL", "SV"),
+)
+_POSITION = {code: i for i, code in enumerate(_TED_ORDER)}
+"""TED writes ``ML_TI_DOC`` in this (alphabetical) order: a heading is looked for at its place
+first, and searched for when it is not there."""
 
 
-def _ml_titles(section: etree._Element) -> dict[str, str]:
-    """``ML_TITLES`` → heading by language: each ``ML_TI_DOC`` (it has ``@LG``) is followed in
-    document order by its ``TI_TEXT``'s paragraph, so one C-filtered ``iter()`` over the two
-    tags reads all two dozen headings without touching ``TI_CY``/``TI_TOWN`` (a third faster
-    than walking each heading, and headings are a fifth of the extraction time)."""
-    iso3 = ted_codes.LANGUAGE_ISO3
+def _heading_doc(ml: etree._Element, code: str) -> etree._Element | None:
+    i = _POSITION.get(code)
+    if i is not None and i < len(ml):
+        doc = ml[i]
+        if doc.get("LG") == code:
+            return doc
+    for doc in ml:
+        if doc.get("LG") == code:
+            return doc
+    return None
+
+
+def _headings(section: etree._Element | None, original: str | None) -> dict[str, str]:
+    """``TRANSLATION_SECTION`` → TED's heading by language (ISO 639-3), for the original language
+    and :data:`HEADING_LANGUAGES`."""
+    ml = child(section, "ML_TITLES") if section is not None else None
+    if ml is None:
+        return {}
+    codes = (
+        HEADING_LANGUAGES if not original or original in HEADING_LANGUAGES else (*HEADING_LANGUAGES, original)
+    )
     titles: dict[str, str] = {}
-    lang = None
-    for el in section.iter(_HEADING_TAGS):
-        code = el.get("LG")
-        if code is not None:
-            lang = iso3.get(code) or ted_codes.language(code)
+    for code in codes:
+        doc = _heading_doc(ml, code)
+        if doc is None:
             continue
-        if lang is None:
-            continue  # a heading's second paragraph, or a P before any heading
-        text = "".join(el.itertext()) if len(el) else el.text
-        if text and (text := norm(text)):
-            titles[lang] = text
-            lang = None
+        text = doc[-1] if len(doc) else None
+        if text is None or local(text.tag) != "TI_TEXT":
+            text = child(doc, "TI_TEXT")
+        heading = paragraphs(text) if text is not None else None
+        lang = ted_codes.language(code)
+        if lang and heading:
+            titles[lang] = heading.replace("\n", " ")
     return titles
 
 
-def _headings(el: etree._Element) -> tuple[dict[str, str], dict[str, str]]:
-    """``TRANSLATION_SECTION`` → (title by language from ``ML_TITLES``, buyer name by language)."""
+def _buyer_names(section: etree._Element | None) -> dict[str, str]:
+    """``ML_AA_NAMES``: the buyer's name by language, for a form that names no buyer."""
     names: dict[str, str] = {}
-    for section in el:
-        if local(section.tag) == "ML_AA_NAMES":
-            for aa in section:
-                lang = ted_codes.language(aa.get("LG"))
-                if lang and (text := flat(aa)):
-                    names.setdefault(lang, text)
-    return _ml_titles(el), names
+    aa_names = child(section, "ML_AA_NAMES") if section is not None else None
+    for aa in aa_names if aa_names is not None else ():
+        lang = ted_codes.language(aa.get("LG"))
+        if lang and (text := flat(aa)):
+            names.setdefault(lang, text)
+    return names
 
 
 def _form_code(el: etree._Element) -> str | None:
@@ -237,26 +264,30 @@ def _lot_id(raw: str | None, index: int, divided: bool | None, count: int) -> st
     return f"LOT-{index + 1:04d}"
 
 
-def _earliest(refs: list[str]) -> str | None:
-    """The earliest publication among references (by year, then number): the chain's first notice."""
-    numbers = [n for n in (publication_number(r) for r in refs) if n]
-    if not numbers:
-        return None
-    return min(numbers, key=lambda n: (n[-4:], n[:-5]))
+def _earliest(refs: list[str], own: str) -> str | None:
+    """The earliest publication among references other than ``own`` (by year, then number): the
+    chain's first notice."""
+    found = None
+    for ref in refs:
+        number = publication_number(ref)
+        if number is None or number == own:
+            continue
+        if found is None or (number[-4:], number) < (found[-4:], found):
+            found = number
+    return found
 
 
 def parse_legacy_element(root: etree._Element, *, source_name: str = "<element>") -> NoticeRecord:
     """Extract a record from a parsed ``TED_EXPORT`` root (see the module docstring)."""
     coded = _Coded()
-    headings: dict[str, str] = {}
-    buyer_names: dict[str, str] = {}
+    translation = None
     forms: list[etree._Element] = []
     for section in root:
         name = local(section.tag)
         if name == "CODED_DATA_SECTION":
             coded = _coded(section)
         elif name == "TRANSLATION_SECTION":
-            headings, buyer_names = _headings(section)
+            translation = section
         elif name == "FORM_SECTION":
             forms = [f for f in section if local(f.tag) != "NOTICE_UUID" and isinstance(f.tag, str)]
 
@@ -295,7 +326,8 @@ def parse_legacy_element(root: etree._Element, *, source_name: str = "<element>"
         languages.insert(0, lang)
     schema = schema or _schema_of(root)
 
-    return _record(number, coded, data, form_code, lang, languages, headings, buyer_names, schema)
+    headings = _headings(translation, (coded.language or "").upper() or None)
+    return _record(number, coded, data, form_code, lang, languages, headings, translation, schema)
 
 
 def _primary(forms: list[etree._Element], lg_orig: str | None) -> etree._Element | None:
@@ -320,7 +352,7 @@ def _record(
     lang: str | None,
     languages: list[str],
     headings: dict[str, str],
-    buyer_names: dict[str, str],
+    translation: etree._Element | None,
     schema: str | None,
 ) -> NoticeRecord:
     title = dict(data.title)
@@ -330,10 +362,7 @@ def _record(
     if lang and lang in headings:
         national["ted:heading"] = {lang: headings[lang]}
 
-    refs = [*coded.references, *data.references]
-    own = publication_key(number)
-    earlier = [r for r in refs if publication_key(publication_number(r)) != own]
-    first = _earliest(earlier)
+    first = _earliest([*coded.references, *data.references], number)
     procedure_id = legacy_procedure_id(first or number)
 
     notice_type, form_type = ted_codes.notice_and_form_type(form_code, data.notice_type, coded.document_type)
@@ -361,7 +390,7 @@ def _record(
     due = deadline(when, clock, country_alpha2)
 
     lots = _lots(data, due, signals)
-    buyers = _buyers(data, coded, buyer_names, lang)
+    buyers = _buyers(data, coded, translation, lang)
     cpv_main = data.cpv_main or (coded.cpv[0] if coded.cpv else None)
     legal_basis = (
         data.legal_basis
@@ -408,7 +437,9 @@ def _buyer_country_alpha2(data: FormData) -> str | None:
     return ted_codes.COUNTRY_ALPHA2.get(data.buyers[0].country)
 
 
-def _buyers(data: FormData, coded: _Coded, names: dict[str, str], lang: str | None) -> list[Buyer]:
+def _buyers(
+    data: FormData, coded: _Coded, translation: etree._Element | None, lang: str | None
+) -> list[Buyer]:
     """The form's buyers (R2.0.8 forms name BT-11/BT-10 after the address); TED's coded name and
     country when a form has none."""
     if data.buyers:
@@ -426,6 +457,7 @@ def _buyers(data: FormData, coded: _Coded, names: dict[str, str], lang: str | No
             )
             for b in data.buyers
         ]
+    names = _buyer_names(translation)
     name = (names.get(lang) if lang else None) or next(iter(names.values()), None)
     if not name:
         return []

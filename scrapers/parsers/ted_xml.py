@@ -83,8 +83,10 @@ def flat(el: etree._Element) -> str:
 
 def paragraphs(el: etree._Element) -> str | None:
     """A legacy text block: its paragraphs (``<P>``), one per line; its own text when it has none."""
-    if not len(el):
-        text = el.text
+    count = len(el)
+    if count <= 1:  # no paragraph, or one: no list to build and join (most blocks)
+        p = el[0] if count else el
+        text = "".join(p.itertext()) if len(p) else p.text
         return (norm(text) or None) if text else None
     parts = []
     for p in el:
