@@ -481,6 +481,16 @@ def _form_r208(spec: LegacySpec) -> str:
         f'<NUTS CODE="{spec.nuts}"/></LOCATION_NUTS>'
         f"<SHORT_CONTRACT_DESCRIPTION>{_p(spec.description)}</SHORT_CONTRACT_DESCRIPTION>{cpv}"
     )
+    if len(spec.lots) > 1 and not award:  # R2.0.8 writes lots as annexes only when divided
+        description += (
+            "<F17_DIVISION_INTO_LOTS><F17_DIV_INTO_LOT_YES>"
+            + "".join(
+                f"<F17_ANNEX_B><LOT_NUMBER>{lot.number}</LOT_NUMBER><LOT_TITLE>{_esc(lot.title)}</LOT_TITLE>"
+                f"<LOT_DESCRIPTION>{_p(lot.description)}</LOT_DESCRIPTION></F17_ANNEX_B>"
+                for lot in spec.lots
+            )
+            + "</F17_DIV_INTO_LOT_YES></F17_DIVISION_INTO_LOTS>"
+        )
     procedure = f"<TYPE_OF_PROCEDURE_DEFENCE><{spec.procedure}/></TYPE_OF_PROCEDURE_DEFENCE>"
     receipt = ""
     if spec.deadline and not award:
