@@ -16,9 +16,11 @@ What it plays (only the parts the spiders use, as sources.md describes them):
   400 with an error body. Publication numbers come without leading zeros, as the API writes them.
 - Notice XML ``GET /en/notice/{number}/xml``.
 - Daily packages ``GET /packages/daily/{yyyy}{nnnnn}``: a tar.gz made on the fly of that day's
-  notices (``{yyyymmdd}_{nnn}/{number}_{yyyy}.xml``), plus ``legacy_per_package`` TED_EXPORT
-  files. Its issue numbers count every weekday from 1 January (no holidays), on purpose unlike
-  the spider's guess, so the spider's self-correction is exercised. 404 after ``today``.
+  notices (``{yyyymmdd}_{nnn}/{number}_{yyyy}.xml``), plus ``legacy_per_package`` generated
+  legacy TED_EXPORT notices (``scrapers.samples.legacy``; about ``legacy_finnish_share`` of them
+  Finnish, see :meth:`LoopbackSources.legacy_specs`). Its issue numbers count every weekday
+  from 1 January (no holidays), on purpose unlike the spider's guess, so the spider's
+  self-correction is exercised. 404 after ``today``.
 - HILMA ``POST /avp/eformnotices/docs/search`` (``datePublished`` window filter, ``top``/``skip``,
   ``@odata.count``) and ``GET /avp-eforms/external-read/v1/notices?id=..`` (≤ 50, base64
   ``eForm`` and ``hilmaStatistics``), both requiring ``Ocp-Apim-Subscription-Key``. HILMA holds
@@ -53,6 +55,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from scrapers.samples.builder import NoticeSpec, build_notice_xml, generate_specs
+from scrapers.samples.legacy import LegacySpec, build_legacy_xml, generate_legacy_specs
 
 # Fields the fake TED API accepts (sources.md §1 "Useful fields"); any other name fails the request.
 TED_FIELDS = frozenset(
@@ -88,10 +91,6 @@ TED_FIELDS = frozenset(
 TED_MAX_LIMIT = 250
 HILMA_MAX_TOP = 1000
 HILMA_BATCH_MAX = 50
-LEGACY_XML = (
-    b'<?xml version="1.0" encoding="UTF-8"?>\n<TED_EXPORT xmlns="http://publications.europa.eu/resource/'
-    b'schema/ted/R2.0.9/publication" DOC_ID="%s" EDITION="%s"><CODED_DATA_SECTION/></TED_EXPORT>\n'
-)
 
 
 # ------------------------------------------------------------------------------- the corpus
@@ -238,6 +237,7 @@ class LoopbackSources:
         *,
         hilma_key: str | None = "loopback-key",
         legacy_per_package: int = 0,
+        legacy_finnish_share: float = 0.3,
         today: date | None = None,
         hilma_id_field: str = "noticeId",
         hilma_cpv_as_string: bool = False,
@@ -249,6 +249,7 @@ class LoopbackSources:
         """Bytes served as each notice's XML (API spelling → bytes); replace one to serve bad XML."""
         self.hilma_key = hilma_key
         self.legacy_per_package = legacy_per_package
+        self.legacy_finnish_share = legacy_finnish_share
         self.today = today or max(
             (n.publication_date for n in self.notices), default=datetime.now(UTC).date()
         )
@@ -585,14 +586,27 @@ class LoopbackSources:
                 if notice.publication_date == day:
                     num, _, year = notice.publication_number.partition("-")
                     _add(archive, f"{folder}/{num}_{year}.xml", self.documents[notice.api_number])
-            for i in range(self.legacy_per_package):
-                doc_id = f"{900000 + i:08d}-{day.year}"
-                _add(
-                    archive,
-                    f"{folder}/{doc_id.replace('-', '_')}.xml",
-                    LEGACY_XML % (doc_id.encode(), folder.encode()),
-                )
+            for spec in self.legacy_specs(day):
+                _add(archive, f"{folder}/{spec.number.replace('-', '_')}.xml", build_legacy_xml(spec))
         return buffer.getvalue()
+
+    def legacy_specs(self, day: date) -> list[LegacySpec]:
+        """The legacy notices in the package of ``day``: generated, the same on every call.
+
+        Numbered per issue so no two days share one, and above the eForms corpus's numbers
+        (below 800,000) when there is one, so the two formats never share a publication number.
+        """
+        if not self.legacy_per_package:
+            return []
+        base = 800_000 if self.notices else 1
+        first = base + (issue_number(day) - 1) * self.legacy_per_package
+        return generate_legacy_specs(
+            self.legacy_per_package,
+            seed=day.toordinal(),
+            day=day,
+            finnish_share=self.legacy_finnish_share,
+            first_number=first,
+        )
 
     # -------------------------------------------------------------- HILMA
     def _hilma_published(self, index: int, notice: CorpusNotice) -> datetime:
