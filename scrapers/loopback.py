@@ -576,6 +576,19 @@ class LoopbackSources:
             headers["Content-Disposition"] = f'attachment; filename="{day:%Y%m%d}_{number:03d}.tar.gz"'
         return 200, headers, data
 
+    def prepare_package(self, day: date) -> None:
+        """Build the package of ``day`` now (benchmarks build ahead so the crawl never waits for
+        the fake; a real package's download time is not what they measure)."""
+        key = f"{day.year}{issue_number(day):05d}"
+        data = self._build_package(day, issue_number(day))
+        with self._lock:
+            self._packages[key] = data
+
+    def release_package(self, day: date) -> None:
+        """Forget the package of ``day`` once served (a year of packages would not fit in memory)."""
+        with self._lock:
+            self._packages.pop(f"{day.year}{issue_number(day):05d}", None)
+
     def _build_package(self, day: date, number: int) -> bytes:
         folder = f"{day:%Y%m%d}_{number:03d}"
         buffer = io.BytesIO()

@@ -200,8 +200,9 @@ def _address(tag: str, name: str, national_id: str | None, town: str, country: s
         f"<{tag}><OFFICIALNAME>{_esc(name)}</OFFICIALNAME>{ident}<ADDRESS>Katu 1</ADDRESS>"
         f'<TOWN>{_esc(town)}</TOWN><POSTAL_CODE>00100</POSTAL_CODE><COUNTRY VALUE="{country}"/>'
         "<CONTACT_POINT>Hankintapalvelut</CONTACT_POINT><PHONE>+358 9 310 1641</PHONE>"
-        "<E_MAIL>hankinnat@example.org</E_MAIL>"
-        f'<n2016:NUTS CODE="{nuts}"/><URL_GENERAL>https://www.example.org</URL_GENERAL></{tag}>'
+        "<E_MAIL>hankinnat@example.org</E_MAIL><FAX>+358 9 310 1642</FAX>"
+        f'<n2016:NUTS CODE="{nuts}"/><URL_GENERAL>https://www.example.org</URL_GENERAL>'
+        f"<URL_BUYER>https://www.example.org/hankinnat</URL_BUYER></{tag}>"
     )
 
 
@@ -303,8 +304,9 @@ def _lefti(lang3: str) -> str:
         f"<P>{_esc(c)}</P></ECONOMIC_FINANCIAL_INFO><ECONOMIC_FINANCIAL_MIN_LEVEL><P>{_esc(c)}</P>"
         f"</ECONOMIC_FINANCIAL_MIN_LEVEL><TECHNICAL_PROFESSIONAL_INFO><P>{_esc(d)}</P>"
         f"</TECHNICAL_PROFESSIONAL_INFO><TECHNICAL_PROFESSIONAL_MIN_LEVEL><P>{_esc(d)}</P>"
-        f"</TECHNICAL_PROFESSIONAL_MIN_LEVEL><PERFORMANCE_CONDITIONS><P>{_esc(e)}</P></PERFORMANCE_CONDITIONS>"
-        "</LEFTI>"
+        f"</TECHNICAL_PROFESSIONAL_MIN_LEVEL><PERFORMANCE_CONDITIONS><P>{_esc(e)}</P><P>{_esc(b)}</P>"
+        f"</PERFORMANCE_CONDITIONS><PERFORMANCE_STAFF_QUALIFICATION/><RULES_CRITERIA><P>{_esc(a)}</P>"
+        f"<P>{_esc(d)}</P></RULES_CRITERIA></LEFTI>"
     )
 
 
@@ -318,8 +320,9 @@ def _lot(spec: LegacySpec, lot: LegacyLot, item: int) -> str:
     return (
         f'<OBJECT_DESCR ITEM="{item}">{title}{number}{cpvs}<n2016:NUTS CODE="{lot.nuts}"/>'
         f"<MAIN_SITE><P>{_esc(spec.town)}</P></MAIN_SITE><SHORT_DESCR>{_p(lot.description)}</SHORT_DESCR>"
-        "<AC><AC_QUALITY><AC_CRITERION>Toteutussuunnitelma</AC_CRITERION><AC_WEIGHTING>30</AC_WEIGHTING>"
-        "</AC_QUALITY><AC_QUALITY><AC_CRITERION>Laadunvarmistus ja raportointi</AC_CRITERION>"
+        "<AC><AC_QUALITY><AC_CRITERION>Toteutussuunnitelma: työn organisointi, aikataulu ja riskienhallinta"
+        "</AC_CRITERION><AC_WEIGHTING>30</AC_WEIGHTING></AC_QUALITY><AC_QUALITY><AC_CRITERION>"
+        "Laadunvarmistus, raportointi ja asiakastyytyväisyyden seuranta sopimuskauden aikana</AC_CRITERION>"
         "<AC_WEIGHTING>30</AC_WEIGHTING></AC_QUALITY><AC_PRICE><AC_WEIGHTING>40</AC_WEIGHTING></AC_PRICE></AC>"
         f'{value}<DURATION TYPE="MONTH">24</DURATION><RENEWAL/><RENEWAL_DESCR><P>{_esc(spec.renewal)}</P>'
         f"</RENEWAL_DESCR>{variants}<OPTIONS/><OPTIONS_DESCR><P>{_esc(spec.renewal)}</P></OPTIONS_DESCR>"
@@ -347,7 +350,15 @@ def _procedure(spec: LegacySpec) -> str:
             '<LANGUAGES><LANGUAGE VALUE="FI"/></LANGUAGES>'
         )
     ref = f"<NOTICE_NUMBER_OJ>{_oj(spec.reference)}</NOTICE_NUMBER_OJ>" if spec.reference else ""
-    return f"<PROCEDURE>{kind}<CONTRACT_COVERED_GPA/>{ref}{deadline}</PROCEDURE>"
+    details = ""
+    if spec.form in CALL_FORMS and spec.deadline:
+        details = (
+            f'<DURATION_TENDER_VALID TYPE="MONTH">4</DURATION_TENDER_VALID><OPENING_CONDITION>'
+            f"<DATE_OPENING_TENDERS>{spec.deadline:%Y-%m-%d}</DATE_OPENING_TENDERS><TIME_OPENING_TENDERS>"
+            f"{spec.deadline:%H:%M}</TIME_OPENING_TENDERS><PLACE><P>{_esc(spec.town)}</P></PLACE>"
+            "<INFO_ADD><P>Avaustilaisuus ei ole julkinen.</P></INFO_ADD></OPENING_CONDITION>"
+        )
+    return f"<PROCEDURE>{kind}<CONTRACT_COVERED_GPA/>{ref}{deadline}{details}</PROCEDURE>"
 
 
 def _awards(spec: LegacySpec) -> str:
@@ -372,7 +383,9 @@ def _awards(spec: LegacySpec) -> str:
             "<NB_TENDERS_RECEIVED_OTHER_EU>0</NB_TENDERS_RECEIVED_OTHER_EU><NB_TENDERS_RECEIVED_NON_EU>0"
             "</NB_TENDERS_RECEIVED_NON_EU><NB_TENDERS_RECEIVED_EMEANS>3</NB_TENDERS_RECEIVED_EMEANS></TENDERS>"
             f"<CONTRACTORS><NO_AWARDED_TO_GROUP/><CONTRACTOR>{winner}<SME/></CONTRACTOR></CONTRACTORS>{value}"
-            "<LIKELY_SUBCONTRACTED/><INFO_ADD_SUBCONTRACTING><P>Osa palveluista toteutetaan alihankintana."
+            '<LIKELY_SUBCONTRACTED/><VAL_SUBCONTRACTING CURRENCY="EUR">50000.00</VAL_SUBCONTRACTING>'
+            "<PCT_SUBCONTRACTING>10</PCT_SUBCONTRACTING><INFO_ADD_SUBCONTRACTING><P>Osa palveluista "
+            "toteutetaan alihankintana, ja alihankkijat nimetään ennen sopimuksen allekirjoittamista."
             "</P></INFO_ADD_SUBCONTRACTING></AWARDED_CONTRACT></AWARD_CONTRACT>"
         )
     return "".join(out)
@@ -441,6 +454,7 @@ def _form_2014(spec: LegacySpec) -> str:
         + _address("ADDRESS_REVIEW_BODY", spec.review_body, None, spec.town, spec.country, spec.nuts)
         + f"<REVIEW_PROCEDURE><P>{_esc(_REVIEW.get(spec.lang3) or _REVIEW['eng'])}</P></REVIEW_PROCEDURE>"
         + _address("ADDRESS_REVIEW_INFO", spec.buyer, spec.buyer_id, spec.town, spec.country, spec.nuts)
+        + _address("ADDRESS_MEDIATION_BODY", spec.review_body, None, spec.town, spec.country, spec.nuts)
         + f"<DATE_DISPATCH_NOTICE>{spec.published - timedelta(days=5):%Y-%m-%d}</DATE_DISPATCH_NOTICE>"
         + f"{ref14}</COMPLEMENTARY_INFO>"
     )
@@ -553,8 +567,11 @@ def build_legacy_xml(spec: LegacySpec) -> bytes:
         "<TECHNICAL_SECTION><RECEPTION_ID>21-000001-001</RECEPTION_ID>"
         f"<DELETION_DATE>{spec.published + timedelta(days=90):%Y%m%d}</DELETION_DATE>"
         f"<FORM_LG_LIST>{spec.language}</FORM_LG_LIST><COMMENTS>From Convertor</COMMENTS></TECHNICAL_SECTION>"
-        '<LINKS_SECTION><XML_SCHEMA_DEFINITION_LINK xlink:type="simple" xlink:href="http://ted.europa.eu"/>'
-        '<OFFICIAL_FORMS_LINK xlink:type="simple" xlink:href="http://ted.europa.eu"/></LINKS_SECTION>'
+        '<LINKS_SECTION><XML_SCHEMA_DEFINITION_LINK xlink:type="simple" xlink:href="http://ted.europa.eu"'
+        ' xlink:title="TED WEBSITE"/><OFFICIAL_FORMS_LINK xlink:type="simple" xlink:href="http://ted.europa.eu"/>'
+        '<FORMS_LABELS_LINK xlink:type="simple" xlink:href="http://ted.europa.eu"/>'
+        '<ORIGINAL_CPV_LINK xlink:type="simple" xlink:href="http://ted.europa.eu"/>'
+        '<ORIGINAL_NUTS_LINK xlink:type="simple" xlink:href="http://ted.europa.eu"/></LINKS_SECTION>'
         f"{_coded(spec)}{_translations(spec)}<FORM_SECTION>{form}</FORM_SECTION></TED_EXPORT>\n"
     ).encode()
 
