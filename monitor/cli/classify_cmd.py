@@ -59,7 +59,7 @@ def _print_result(result: Any, header: str, out: Any = None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per notice, one per line.")
 @RULES_OPTION
 def classify_command(paths: tuple[Path, ...], as_json: bool, rules_path: Path | None) -> None:
-    """Classify eForms notice files (or directories of .xml files) and show why.
+    """Classify notice files, eForms or legacy TED XML (or directories of .xml files), and show why.
 
     Nothing is stored: this is for trying the rules on any notice. Each notice gets a label
     (innovative, possible, none), a score and its reasons.
