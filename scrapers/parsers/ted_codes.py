@@ -69,6 +69,9 @@ def language(code: str | None) -> str | None:
     """``FI`` → ``fin``; an unknown code is kept, lower case (records key texts by language)."""
     if not code:
         return None
+    found = LANGUAGE_ISO3.get(code)  # as TED writes it, the common case
+    if found is not None:
+        return found
     code = code.strip().upper()
     return LANGUAGE_ISO3.get(code, code.lower()) or None
 

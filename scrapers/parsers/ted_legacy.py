@@ -107,6 +107,8 @@ class _Coded:
         self.directive: str | None = None
 
 
+_SECTIONS = kinds("CODED_DATA_SECTION", "TRANSLATION_SECTION", "FORM_SECTION", "NOTICE_UUID")
+
 _CODED = kinds(
     "DATE_PUB",
     "NO_DOC_OJS",
@@ -232,23 +234,21 @@ def _buyer_names(section: etree._Element | None) -> dict[str, str]:
     return names
 
 
-def _form_code(el: etree._Element) -> str | None:
-    """``F03_2014`` → ``F03``; R2.0.8 ``FORM="17"`` → ``F17``; ``MOVE FORM="T02"`` → ``T02``."""
+def _form_code(el: etree._Element) -> tuple[str | None, bool]:
+    """(legacy form, whether it is a 2014 form or MOVE, read by ``read_form``):
+    ``F03_2014`` → ``F03``; R2.0.8 ``FORM="17"`` → ``F17``; ``MOVE FORM="T02"`` → ``T02``."""
     name = local(el.tag)
-    m = _FORM_2014.match(name)
-    if m:
-        return m.group(1)
+    if name.endswith("_2014"):
+        m = _FORM_2014.match(name)
+        if m:
+            return m.group(1), True
     form = (el.get("FORM") or "").strip().upper()
+    r2014 = name == "MOVE"
     if form.isdigit():
-        return f"F{int(form):02d}"
+        return f"F{int(form):02d}", r2014
     if re.fullmatch(r"[FT]\d\d", form):
-        return form
-    return ted_codes.R208_FORMS.get(name)
-
-
-def _is_r2014(el: etree._Element) -> bool:
-    name = local(el.tag)
-    return bool(_FORM_2014.match(name)) or name == "MOVE"
+        return form, r2014
+    return ted_codes.R208_FORMS.get(name), r2014
 
 
 def _lot_id(raw: str | None, index: int, divided: bool | None, count: int) -> str:
@@ -283,13 +283,13 @@ def parse_legacy_element(root: etree._Element, *, source_name: str = "<element>"
     translation = None
     forms: list[etree._Element] = []
     for section in root:
-        name = local(section.tag)
-        if name == "CODED_DATA_SECTION":
+        kind = _SECTIONS[section.tag]
+        if kind == 1:
             coded = _coded(section)
-        elif name == "TRANSLATION_SECTION":
+        elif kind == 2:
             translation = section
-        elif name == "FORM_SECTION":
-            forms = [f for f in section if local(f.tag) != "NOTICE_UUID" and isinstance(f.tag, str)]
+        elif kind == 3:
+            forms = [f for f in section if _SECTIONS[f.tag] != 4]
 
     number = publication_number(root.get("DOC_ID")) or publication_number(coded.number)
     if number is None:
@@ -308,9 +308,8 @@ def parse_legacy_element(root: etree._Element, *, source_name: str = "<element>"
     if primary is not None:
         form_lang = ted_codes.language(primary.get("LG")) or lang or "und"
         lang = lang or form_lang
-        form_code = _form_code(primary)
-        reader = read_form if _is_r2014(primary) else read_r208_form
-        reader(primary, form_lang, data)
+        form_code, r2014 = _form_code(primary)
+        (read_form if r2014 else read_r208_form)(primary, form_lang, data)
         languages.append(form_lang)
         for other in forms:
             if other is primary:
@@ -320,7 +319,8 @@ def parse_legacy_element(root: etree._Element, *, source_name: str = "<element>"
                 continue
             languages.append(other_lang)
             if other_lang in TRANSLATED_TEXTS:
-                (read_form if _is_r2014(other) else read_r208_form)(other, other_lang, data, texts_only=True)
+                reader = read_form if _form_code(other)[1] else read_r208_form
+                reader(other, other_lang, data, texts_only=True)
         schema = schema or primary.get("VERSION")
     if lang and lang not in languages:
         languages.insert(0, lang)

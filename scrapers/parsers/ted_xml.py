@@ -133,11 +133,11 @@ def publication_number(value: str | None) -> str | None:
     (eight digits, zero-padded), so legacy and eForms records write TED numbers alike."""
     if not value:
         return None
-    m = _OJS.search(value)
+    m = _PLAIN.match(value)  # DOC_ID's form first: anchored, so a miss costs nothing
     if m:
-        return f"{int(m.group(2)):08d}-{m.group(1)}"
-    m = _PLAIN.match(value)
-    return f"{int(m.group(1)):08d}-{m.group(2)}" if m else None
+        return f"{int(m.group(1)):08d}-{m.group(2)}"
+    m = _OJS.search(value)
+    return f"{int(m.group(2)):08d}-{m.group(1)}" if m else None
 
 
 def compact_date(value: str | None) -> date | None:
