@@ -15,7 +15,8 @@ ted.europa.eu) is left out, and the output says so.
              years for Finland in under 2 hours. A full year is 250 packages of ~45 MB each to
              generate; ``--days`` measures fewer and extrapolates (the output says by how much).
 
-Prints wall seconds (child start to exit), the crawl process's CPU seconds and its peak RSS.
+Prints wall seconds (child start to exit), the crawl process's CPU seconds and its peak RSS
+(``VmHWM`` read from /proc, see :class:`PeakRss`).
 
     .venv/bin/python bench/bench_legacy_backfill.py [--only package|year] [--notices 3000] [--days 20]
 """
@@ -23,6 +24,7 @@ Prints wall seconds (child start to exit), the crawl process's CPU seconds and i
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import tempfile
@@ -72,6 +74,43 @@ builds them a few ahead while it crawls, and where building is slower than crawl
 3,000-notice package takes this process ~1.3 s) the crawl waits and the wall time says so."""
 
 
+class PeakRss:
+    """The crawl process's own peak RSS (``VmHWM``), read from /proc while it runs.
+
+    Why not ``getrusage(RUSAGE_CHILDREN)``: a child's maximum there includes the moment between
+    fork and exec, when it still maps this process, which holds the prebuilt packages, so it
+    reports this process's size, not the crawl's."""
+
+    def __init__(self) -> None:
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def mb(self) -> float:
+        return self.peak_kib / 1024
+
+    def _watch(self) -> None:
+        me = f"PPid:\t{os.getpid()}\n"
+        while not self._stop.wait(0.1):
+            for status in Path("/proc").glob("[0-9]*/status"):
+                try:
+                    text = status.read_text()
+                    cmdline = (status.parent / "cmdline").read_bytes()
+                except OSError:
+                    continue  # gone meanwhile
+                if me in text and b"scrapers.crawl" in cmdline and "VmHWM:" in text:
+                    self.peak_kib = max(self.peak_kib, int(text.split("VmHWM:")[1].split()[0]))
+
+
 def _crawl(fake: LoopbackSources, days: list[date], countries: str, tmp: str) -> tuple[CrawlOutcome, float]:
     url = f"sqlite:///{tmp}/bench.sqlite"
     migrate.upgrade(url)
@@ -103,24 +142,25 @@ def _crawl(fake: LoopbackSources, days: list[date], countries: str, tmp: str) ->
     return outcome, time.perf_counter() - begin
 
 
-def _usage() -> tuple[float, float]:
+def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # Linux: KiB
+    return usage.ru_utime + usage.ru_stime
 
 
 def package(notices: int) -> bool:
     ok = True
     for name, share, countries in (("realistic", 0.02, "FIN"), ("store-all", 1.0, "ALL")):
         day = FIRST_DAY
-        cpu_before, _ = _usage()
+        cpu_before = _cpu()
         with (
             tempfile.TemporaryDirectory() as tmp,
             LoopbackSources([], legacy_per_package=notices, legacy_finnish_share=share, today=day) as fake,
+            PeakRss() as rss,
         ):
             finnish = sum(spec.country == "FI" for spec in fake.legacy_specs(day))
             outcome, seconds = _crawl(fake, [day], countries, tmp)
             size_mb = sum(len(v) for v in fake._packages.values()) / 1e6
-        cpu_after, peak_mb = _usage()
+        cpu_after, peak_mb = _cpu(), rss.mb
         expected = notices if countries == "ALL" else finnish
         print(f"== package/{name}: one legacy daily package, {notices} notices ({finnish} Finnish)")
         print(
@@ -137,14 +177,15 @@ def package(notices: int) -> bool:
 
 def year(notices: int, days_count: int) -> bool:
     days = weekdays(FIRST_DAY, FIRST_DAY + timedelta(days=400))[:days_count]
-    cpu_before, _ = _usage()
+    cpu_before = _cpu()
     with (
         tempfile.TemporaryDirectory() as tmp,
         LoopbackSources([], legacy_per_package=notices, legacy_finnish_share=0.02, today=days[-1]) as fake,
+        PeakRss() as rss,
     ):
         finnish = sum(spec.country == "FI" for d in days for spec in fake.legacy_specs(d))
         outcome, seconds = _crawl(fake, days, "FIN", tmp)
-    cpu_after, peak_mb = _usage()
+    cpu_after, peak_mb = _cpu(), rss.mb
     cpu = cpu_after - cpu_before
     per_package = seconds / len(days)
     year_s = per_package * ISSUES_PER_YEAR
