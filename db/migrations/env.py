@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from db.base import Base
+from db.migrate import include_object
 from db.models import *  # noqa: F403  (registers every table on Base.metadata)
 from db.session import get_engine
 
@@ -22,14 +23,9 @@ def run_migrations_online() -> None:
         conn.commit()
 
 
-def _include_object(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
-    # APScheduler's job store creates and owns its own table; it is not ours to migrate.
-    return not (type_ == "table" and name == "apscheduler_jobs")
-
-
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
-        include_object=_include_object,
+        include_object=include_object,
         connection=connection,
         target_metadata=target_metadata,
         # SQLite cannot ALTER most things in place; batch mode copies the table instead.

@@ -19,6 +19,7 @@ from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -27,7 +28,9 @@ from monitor.alerts import i18n
 from monitor.alerts.outbox import message_id
 from monitor.alerts.payload import pick_text
 from monitor.alerts.tokens import make_token
+from monitor.secretkey import secret_key
 from monitor.settings import Settings
+from monitor.subscribers.optout import matched_subscription_ids
 
 TEMPLATES = Path(__file__).parent / "templates"
 SUBJECT_MAX = 150
@@ -76,9 +79,15 @@ class NoticeView:
     links: list[tuple[str, str]]
     documents: list[str]
     changes: list[str] = field(default_factory=list)
+    page_url: str | None = None
+    """Our own procedure page: why it was flagged, the timeline, the words highlighted."""
+    manage_url: str | None = None
+    """The page of the (first) subscription that matched, where it can be edited or paused."""
 
 
-def notice_view(payload: dict[str, Any], lang: str) -> NoticeView:
+def notice_view(
+    payload: dict[str, Any], lang: str, public_url: str = "", procedure_key: str = ""
+) -> NoticeView:
     t = i18n.strings(lang)
     n = payload.get("notice") or {}
     inn = payload.get("innovation") or {}
@@ -87,6 +96,8 @@ def notice_view(payload: dict[str, Any], lang: str) -> NoticeView:
     from monitor.alerts.cpv_labels import cpv_label
 
     links = [(lk.get("label") or lk["url"], lk["url"]) for lk in n.get("links") or [] if lk.get("url")]
+    matched = matched_subscription_ids([payload])
+    base = public_url.rstrip("/")
     return NoticeView(
         title=pick_text(n.get("title") or {}, lang, n.get("language"))
         or (n.get("publication_number") or "—"),
@@ -103,7 +114,14 @@ def notice_view(payload: dict[str, Any], lang: str) -> NoticeView:
         links=links,
         documents=list(n.get("documents") or []),
         changes=change_lines(payload.get("events") or [], lang),
+        page_url=f"{base}{procedure_path(procedure_key)}" if base and procedure_key else None,
+        manage_url=f"{base}/subscriptions/{matched[0]}" if base and matched else None,
     )
+
+
+def procedure_path(procedure_key: str) -> str:
+    """The web application's path of a procedure page (``monitor.web``): ``/p/<key>``."""
+    return f"/p/{quote(procedure_key, safe='')}"
 
 
 def _innovation_reason(r: dict[str, Any]) -> str:
@@ -175,7 +193,11 @@ class Rendered:
 
 
 def render_row(
-    row: OutboxMessage, sub: Subscriber, unsubscribe_url: str, items: list[OutboxMessage] | None = None
+    row: OutboxMessage,
+    sub: Subscriber,
+    unsubscribe_url: str,
+    items: list[OutboxMessage] | None = None,
+    public_url: str = "",
 ) -> Rendered:
     """Subject, text and HTML of one outbox row (a digest needs its ``items``)."""
     lang = sub.language if sub.language in i18n.STRINGS else "en"
@@ -187,14 +209,17 @@ def render_row(
         subject, text, html, images = render_report_row(row.payload, unsubscribe_url)
         return Rendered(header_safe(subject), text, html, images)
     if row.kind == "digest":
-        views = [(item.kind, notice_view(item.payload, lang)) for item in items or []]
+        views = [
+            (item.kind, notice_view(item.payload, lang, public_url, item.procedure_key))
+            for item in items or []
+        ]
         groups = digest_groups(views)
         count = len(views)
         ctx.update(groups=groups, intro=t["intro_digest"].format(count=count))
         subject = f"{t['subject_digest']}: {count}"
         template = "digest"
     else:
-        view = notice_view(row.payload, lang)
+        view = notice_view(row.payload, lang, public_url, row.procedure_key)
         intro = t[f"intro_{row.kind}"].format(days=row.payload.get("reminder_days", ""))
         ctx.update(n=view, intro=intro)
         prefix = "★ " if view.innovation == "innovative" else ""
@@ -228,11 +253,13 @@ def build_message(
     email cost more than sending it (bench/bench_smtp.py). Header values are made safe by
     :func:`header_safe` first, and non-ASCII ones are RFC 2047-encoded by ``Header``.
     """
-    secret = settings.secret_key.get_secret_value()
-    token = make_token(secret, sub.id, sub.email)
+    # The link ends the mail of the subscriptions that matched this email (a digest: of its items);
+    # the monthly branch report names none, so its link ends the subscriber's mail.
+    payloads = [i.payload for i in items or []] if row.kind == "digest" else [row.payload]
+    token = make_token(secret_key(settings), sub.id, sub.email, matched_subscription_ids(payloads))
     base = settings.public_url.rstrip("/")
     unsubscribe_url = f"{base}/unsubscribe/{token}"
-    r = render_row(row, sub, unsubscribe_url, items)
+    r = render_row(row, sub, unsubscribe_url, items, base)
     from_name, from_addr = parseaddr(settings.mail_from)
     domain = from_addr.rpartition("@")[2] or "localhost"
     html_part: Message = MIMEText(r.html, "html", "utf-8")
