@@ -22,9 +22,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-run: $(STAMP)  ## install, migrate and start the background service (SQLite, .eml mail)
+run: $(STAMP)  ## install, migrate, start the service and the web (SQLite, .eml mail, http on loopback)
 	$(BIN)/tenderwatch db upgrade
-	$(BIN)/tenderwatch serve
+	$(BIN)/tenderwatch serve --dev
 
 test: $(STAMP)  ## install with test extras and run the whole suite (SQLite and PostgreSQL)
 	$(BIN)/ruff check .
