@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, and_, bindparam, func, literal_column, or_, select, text
+from sqlalchemy import Select, and_, bindparam, cast, func, literal_column, or_, select, text
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 
 from db.models.classification import NoticeClassification
@@ -103,11 +104,12 @@ def word_condition(dialect: str, words: list[QueryWord]) -> Any:
     if dialect == "postgresql":
         conds = []
         for i, w in enumerate(words):
-            fwd = bindparam(f"wf{i}", f"'{w.term}':*" if (w.inside or w.prefix) else f"'{w.term}'")
-            one = NoticeSearch.fwd.op("@@")(func.cast(fwd, literal_column("tsquery")))
+            pattern = f"'{w.term}':*" if (w.inside or w.prefix) else f"'{w.term}'"
+            fwd = bindparam(f"wf{i}", pattern, unique=True)
+            one = NoticeSearch.fwd.op("@@")(cast(fwd, TSQUERY))
             if w.inside:
-                rev = bindparam(f"wr{i}", f"'{w.reversed}':*")
-                one = or_(one, NoticeSearch.rev.op("@@")(func.cast(rev, literal_column("tsquery"))))
+                rev = bindparam(f"wr{i}", f"'{w.reversed}':*", unique=True)
+                one = or_(one, NoticeSearch.rev.op("@@")(cast(rev, TSQUERY)))
             conds.append(one)
         return select(NoticeSearch.notice_pk).where(and_(*conds))
     parts = []
@@ -116,10 +118,12 @@ def word_condition(dialect: str, words: list[QueryWord]) -> Any:
             parts.append(f'(fwd : "{w.term}"* OR rev : "{w.reversed}"*)')
         else:
             parts.append(f'fwd : "{w.term}"' + ("*" if w.prefix else ""))
+    # unique=True: a preview ORs one such subquery per keyword, each with its own parameter.
+    match = bindparam("fts", " AND ".join(parts), unique=True)
     return (
         select(literal_column("rowid"))
         .select_from(text("notice_search_fts"))
-        .where(text("notice_search_fts MATCH :fts").bindparams(fts=" AND ".join(parts)))
+        .where(literal_column("notice_search_fts").op("MATCH")(match))
     )
 
 

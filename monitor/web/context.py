@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from fastapi import HTTPException, Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.clock import utcnow
@@ -44,8 +45,14 @@ class WebState:
 
     @classmethod
     def build(cls, settings: Settings, config: Callable[[], AppConfig], *, dev: bool) -> WebState:
-        templates = Jinja2Templates(directory=str(HERE / "templates"))
-        formatting.install(templates.env)
+        env = Environment(
+            loader=FileSystemLoader(HERE / "templates"),
+            # Every template escapes every value, whatever its file name ends with: Starlette's
+            # default escapes only *.html, and a notice title with "<script>" must stay text.
+            autoescape=True,
+        )
+        formatting.install(env)
+        templates = Jinja2Templates(env=env)
         return cls(
             settings=settings,
             config=config,

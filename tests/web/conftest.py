@@ -196,3 +196,13 @@ def process(live: LiveWeb, config: AppConfig, now: datetime) -> dict[str, Any]:
     figures = pipeline.process(live.settings, config, now)
     figures["deliver"] = pipeline.deliver(live.settings, now)
     return figures
+
+
+@pytest.fixture
+def session(db_url: str) -> Iterator[Any]:
+    """A session on the test's database (SQLite or PostgreSQL)."""
+    from db.session import get_sessionmaker
+
+    with get_sessionmaker(db_url)() as s:
+        yield s
+        s.rollback()

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -206,10 +206,10 @@ def _score(result: dict[str, Any] | None) -> float | None:
     summary="One notice version by its store id",
     responses={404: {"description": "No such notice"}},
 )
-def api_notice(request: Request, notice_id: int) -> NoticeOut:
+def api_notice(request: Request, notice_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> NoticeOut:
     st = state(request)
     with reading(request) as session:
-        found = load(session, [notice_id]) if 0 < notice_id < 2**62 else []
+        found = load(session, [notice_id])
         if not found:
             raise HTTPException(status_code=404, detail="no such notice")
         r = found[0]
