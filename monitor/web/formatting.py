@@ -76,8 +76,19 @@ def changeval(value: Any, name: str, lang: str) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
+def fieldname(field: str, lang: str) -> str:
+    """``lot LOT-0001 title`` → ``osa LOT-0001 otsikko``; ``CPV (procedure)`` etc. stay as they are."""
+    return mail_i18n.field_name(field, lang)
+
+
+def sourcename(source: str) -> str:
+    return {"ted": "TED", "ted_packages": "TED", "hilma": "HILMA"}.get(source, source)
+
+
 def install(env: Environment) -> None:
     env.filters["changeval"] = changeval
+    env.filters["fieldname"] = fieldname
+    env.filters["sourcename"] = sourcename
     env.filters["when"] = when
     env.filters["day"] = day
     env.filters["money"] = money

@@ -88,7 +88,8 @@ class ProcedureView:
     reasons: list[dict[str, Any]]
     texts: list[TextView]
     entries: list[EntryView]
-    links: list[tuple[str, str]]
+    links: list[tuple[str, str, str | None]]
+    """(source, a page for people, the publication number it shows)."""
     documents: list[str]
 
 
@@ -114,12 +115,12 @@ def procedure_view(
         )
         for e in tl.entries
     ]
-    links: list[tuple[str, str]] = []
+    links: list[tuple[str, str, str | None]] = []
     for e in entries:
         for source, url in e.sources:
             label = "TED" if source.startswith("ted") else source.upper()
-            if url and (label, url) not in links:
-                links.append((label, url))
+            if url and url not in {u for _, u, _ in links}:
+                links.append((label, url, e.notice.publication_number))
     documents = [record.documents_url] if record.documents_url else []
     for lot in record.lots:
         if lot.documents_url and lot.documents_url not in documents:
