@@ -70,7 +70,7 @@ def test_main_pages_in_three_languages_fit_a_phone(
             )
             page = context.new_page()
             errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
             pages = {
                 "home": "/",
                 "search": "/search?words=tekoäly",
