@@ -22,7 +22,7 @@ from monitor.branches import BranchesConfig
 from monitor.matching import SubscriptionFilters, build_facts
 from monitor.matching.facts import FORM_KINDS
 from monitor.matching.index import DEFAULT_KINDS, CompiledSubscription, SubscriptionIndex
-from monitor.search.query import word_condition
+from monitor.search.query import prefer_word_index, word_condition
 from monitor.search.terms import query_words
 
 WINDOW = timedelta(days=90)
@@ -93,6 +93,7 @@ def preview(
     words = keyword_prefilter(session, filters.keywords)
     if words is not None:
         stmt = stmt.where(words)
+        prefer_word_index(session, query_words(" ".join(f'"{k}"' for k in filters.keywords)))
     rows = session.execute(
         stmt.order_by(Notice.publication_date.desc(), Notice.id.desc()).limit(SCAN + 1)
     ).all()
