@@ -289,7 +289,7 @@ def add_subscribers(url: str) -> None:
         ts = NOW if "postgresql" in url else NOW.strftime("%Y-%m-%d %H:%M:%S.000000")
         mark = "%s" if "postgresql" in url else "?"
         cur.executemany(
-            f"INSERT INTO subscribers (id, email, name, kind, language, delivery, digest_hour, digest_weekday,"
+            "INSERT INTO subscribers (id, email, name, kind, language, delivery, digest_hour, digest_weekday,"
             f" reminder_days, enabled, created_at, updated_at) VALUES ({mark}, {mark}, '', 'company', 'fi',"
             f" 'instant', 7, 0, '[]', true, {mark}, {mark})",
             [(i, f"bench{i}@example.com", ts, ts) for i in range(1, SUBSCRIBERS + 1)],
@@ -508,8 +508,8 @@ def main() -> None:
         return
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     print(
-        f"web benchmark: {args.n:,} notices; data: the builder's first {POOL} generated notices recycled with "
-        f"fresh ids, numbers, dates and deadlines, one procedure each, written by executemany/COPY; "
+        f"web benchmark: {args.n:,} notices; data: the builder's first {POOL} generated notices recycled "
+        f"with fresh ids, numbers, dates and deadlines, one procedure each, written by executemany/COPY; "
         f"{SUBSCRIBERS:,} subscribers; load from a second process, keep-alive HTTP/1.1 on loopback"
     )
     results = {}
