@@ -380,7 +380,9 @@ def load(
     todo = list(requests)
 
     def worker() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn = http.client.HTTPConnection(
+            "127.0.0.1", port, timeout=600
+        )  # a slow search is measured, not dropped
         while True:
             with lock:
                 if not todo:
