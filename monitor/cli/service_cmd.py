@@ -25,11 +25,6 @@ def serve_cmd(no_web: bool, host: str, port: int, dev: bool) -> None:
     from monitor.web.server import WebSetupError, WebThread, address, check, make_server
 
     settings = get_settings()
-    if not no_web:
-        try:
-            check(settings, host, dev)
-        except WebSetupError as exc:
-            raise click.ClickException(f"{exc} (or --no-web)") from None
     try:
         service = Service(settings)
     except ConfigError as exc:
@@ -37,6 +32,13 @@ def serve_cmd(no_web: bool, host: str, port: int, dev: bool) -> None:
         click.echo("refusing to start: fix the config (`tenderwatch config check`)", err=True)
         raise SystemExit(1) from None
     web = None
+    if not no_web:
+        try:
+            check(settings, host, dev)
+        except WebSetupError as exc:
+            # The service itself does not need the web: it runs, and says why the pages do not.
+            click.echo(f"web not started: {exc}", err=True)
+            no_web = True
     if not no_web:
         if migrate.pending(settings.db_url):
             migrate.upgrade(settings.db_url)  # the pages need the tables before the service migrates

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from db.clock import utcnow
 from db.models.alerts import Subscriber, Subscription
 from db.session import get_sessionmaker
 from monitor.appconfig import AppConfig
@@ -90,9 +91,10 @@ def test_an_expired_or_reused_sign_in_link_is_refused(live: LiveWeb, watched: Wa
     page.goto(link)
     assert page.get_by_role("heading").first.inner_text() == "Linkki ei enää toimi"
 
+    at = utcnow()  # the suite's clock, as the app reads it (time has moved on since `now`)
     with get_sessionmaker(live.settings.db_url).begin() as s:
-        old = signin.issue(s, "vanha@example.com", now - timedelta(minutes=31))
-        fresh = signin.issue(s, "vanha@example.com", now - timedelta(minutes=29))
+        old = signin.issue(s, "vanha@example.com", at - timedelta(minutes=31))
+        fresh = signin.issue(s, "vanha@example.com", at - timedelta(minutes=29))
     page.goto(f"/signin/{old}")
     assert page.get_by_role("heading").first.inner_text() == "Linkki ei enää toimi"
     # The confirm POST refuses it too, whatever the page said.

@@ -1,4 +1,4 @@
-"""`tenderwatch web` and `serve` refuse set-ups that leak sessions; `serve` starts the web beside the service."""
+"""`web` and `serve` refuse set-ups that leak sessions; `serve` starts the web beside the service."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ def test_dev_only_on_loopback_and_https_otherwise() -> None:
 
 
 @pytest.mark.slow
-def test_serve_runs_the_web_in_the_same_process_and_prints_the_address(tmp_path: Path, sqlite_url: str) -> None:
+def test_serve_runs_the_web_in_the_same_process_and_prints_the_address(
+    tmp_path: Path, sqlite_url: str
+) -> None:
     port = free_port()
     env = {
         "PATH": "/usr/bin:/bin",
