@@ -22,17 +22,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-run: $(STAMP)  ## install, migrate and start the background service (SQLite, .eml mail)
+run: $(STAMP)  ## install, migrate, start the service and the web (SQLite, .eml mail, http on loopback)
 	$(BIN)/tenderwatch db upgrade
-	$(BIN)/tenderwatch serve
+	$(BIN)/tenderwatch serve --dev
 
 test: $(STAMP) typecheck  ## install with test extras, type-check, run the whole suite (SQLite and PostgreSQL)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 	TENDERWATCH_TEST_TODAY=$(WEEKDAY) $(BIN)/pytest -q -m dates
 
-# mypy, configured in pyproject.toml [tool.mypy]. monitor/ is checked but its errors are ignored
-# there until it is typed (issue #12); db/ and scrapers/ must pass.
+# mypy over db/, scrapers/ and monitor/, configured in pyproject.toml [tool.mypy].
 typecheck: $(STAMP)
 	$(BIN)/mypy db scrapers monitor
 

@@ -17,6 +17,20 @@ from db.session import get_engine
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """What Alembic compares with the models: not what others own, not the dialect-only search parts.
+
+    APScheduler's job store creates and owns its table. The search index's FTS5 table (and its
+    shadow tables) on SQLite and its GIN indexes on PostgreSQL exist on one dialect only, so
+    the models cannot declare them; migration 0002 creates them.
+    """
+    if type_ == "table" and name is not None:
+        return name != "apscheduler_jobs" and not name.startswith("notice_search_fts")
+    if type_ == "index" and name is not None:
+        return not name.startswith("gin_notice_search_")
+    return True
+
+
 def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))

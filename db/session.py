@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -28,13 +29,26 @@ def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Connection
 
 
 @cache
-def get_engine(url: str) -> Engine:
+def get_engine(url: str, *, read_only: bool = False) -> Engine:
+    """The process's engine for ``url``; ``read_only`` (SQLite): transactions begin DEFERRED.
+
+    A web page only reads, and in WAL mode a deferred reader never waits for a writer; with
+    the writers' BEGIN IMMEDIATE, a page would queue behind a crawl's batch commit.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
         event.listen(engine, "connect", _on_sqlite_connect)
+        if read_only:
+            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+
+            @event.listens_for(engine, "connect")
+            def _no_autobegin_reader(dbapi_connection: Any, _record: Any) -> None:
+                dbapi_connection.isolation_level = None
+
+            return engine
         # pysqlite's own transaction handling issues BEGIN lazily and breaks SAVEPOINT;
         # take it over as the SQLAlchemy docs advise (dialects/sqlite "Serializable isolation").
         # IMMEDIATE: a transaction takes the write lock when it begins, so concurrent writers
@@ -54,6 +68,14 @@ def get_engine(url: str) -> Engine:
 def get_sessionmaker(url: str) -> sessionmaker[Session]:
     # expire_on_commit=False: jobs hand loaded rows to templates after the transaction ends.
     return sessionmaker(get_engine(url), expire_on_commit=False)
+
+
+@cache
+def get_read_sessionmaker(url: str) -> sessionmaker[Session]:
+    """Sessions for reading only (web pages): on SQLite they never take the write lock."""
+    if make_url(url).get_backend_name() != "sqlite":
+        return get_sessionmaker(url)
+    return sessionmaker(get_engine(url, read_only=True), expire_on_commit=False)
 
 
 @contextmanager

@@ -65,7 +65,11 @@ def process(settings: Settings, config: AppConfig, now: datetime) -> dict[str, A
 
     with session_scope(settings.db_url) as session:  # keeps the branch report's rows current
         report_rows = refresh_report_procedures(session, config.branches).derived
-    return {"label_changes": len(changes), **_asdict(queued), "report_rows": report_rows}
+    from monitor.search.indexer import index_pending
+
+    with session_scope(settings.db_url) as session:  # the web's word search
+        indexed = index_pending(session)
+    return {"label_changes": len(changes), **_asdict(queued), "report_rows": report_rows, "indexed": indexed}
 
 
 def digests(settings: Settings, now: datetime) -> dict[str, Any]:

@@ -65,10 +65,11 @@ class Settings(BaseSettings):
     smtp_security: Literal["none", "starttls", "tls"] = "starttls"
     smtp_timeout: float = 30.0
     mail_from: str = "TenderWatch <tenderwatch@localhost>"
-    public_url: str = Field(default="http://localhost:8000", description="Base of unsubscribe links")
-    secret_key: SecretStr = Field(
-        default=SecretStr("change-me-tenderwatch-dev-secret"),
-        description="Signs unsubscribe tokens; set your own in production",
+    public_url: str = Field(default="http://localhost:8000", description="Base of links in emails")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs links, sessions and forms; unset: generated once into data_dir "
+        "(monitor.secretkey), never a public default",
     )
 
     hilma_subscription_key: SecretStr | None = Field(default=None, description="HILMA AVP read API key")

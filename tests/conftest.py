@@ -48,6 +48,14 @@ NOW = datetime.combine(TODAY, datetime.min.time(), UTC) + timedelta(hours=10)
 os.environ[CLOCK_ENV] = clock_value(NOW, anchor=time.time())
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        action="store_true",
+        help="Save the web's main pages (fi, sv, en; desktop and phone) under var/screenshots/",
+    )
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the tests that build their data around the day, for ``make test-dates``."""
     for item in items:

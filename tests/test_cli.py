@@ -24,6 +24,7 @@ REQUIRED = {
     ("crawl",),
     ("run",),
     ("serve",),
+    ("web",),
     ("demo",),
     ("parse",),
     ("classify",),

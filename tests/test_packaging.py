@@ -20,6 +20,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE_ROOTS = ("db", "scrapers", "monitor")
+SHIPPED = (".py", ".j2", ".mako", ".js", ".css", ".svg", ".gz")
+"""Suffixes of the files the code reads from its own packages."""
 
 
 def _declared_packages() -> set[str]:
@@ -28,11 +30,12 @@ def _declared_packages() -> set[str]:
 
 
 def _package_dirs() -> set[str]:
-    """Every folder under db/, scrapers/ and monitor/ that holds a module or a template."""
+    """Every folder under db/, scrapers/ and monitor/ that holds a module, a template or a data
+    file the code reads (static web files, the CPV table)."""
     found = set()
     for root in PACKAGE_ROOTS:
         for path in (REPO / root).rglob("*"):
-            if path.is_file() and path.suffix in (".py", ".j2", ".mako") and "__pycache__" not in path.parts:
+            if path.is_file() and path.suffix in SHIPPED and "__pycache__" not in path.parts:
                 found.add(".".join(path.parent.relative_to(REPO).parts))
     return found
 

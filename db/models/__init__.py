@@ -18,5 +18,6 @@ from db.models.notices import (  # noqa: F401
 )
 from db.models.reports import ReportProcedure  # noqa: F401
 from db.models.runs import CrawlRun, SourceWatermark  # noqa: F401
+from db.models.web import NoticeSearch, SigninToken  # noqa: F401
 
 __all__ = ["Base"]

@@ -88,6 +88,11 @@ class Subscription(Base):
     name: Mapped[str] = mapped_column(String(200))
     filters: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    """False when paused, or ended by an unsubscribe link (then ``unsubscribed_at`` is set)."""
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When a List-Unsubscribe request (RFC 8058) first ended this subscription's mail."""
+    feed_key: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    """The secret part of this subscription's Atom and iCalendar feed URLs; a new one revokes the old."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

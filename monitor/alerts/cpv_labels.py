@@ -1,81 +1,79 @@
-"""Labels for CPV codes in emails: the 45 CPV divisions (2-digit level), in English.
+"""CPV 2008 labels in English and Finnish (all 9,454 codes), for emails and the web's CPV picker.
 
-THIN: the full CPV 2008 vocabulary (9,454 codes in 23 languages) is not bundled yet, so a
-code is labelled by its division, and Finnish and Swedish readers see the English label.
-Drop a ``cpv_labels.csv`` (``code,lang,label``) in the data directory to override; it is read
-once per process.
+The table (``data/cpv.tsv.gz``: code, English, Finnish) was extracted from the eForms SDK 1.15.1
+translations (``translations/code_en.xml``, ``code_fi.xml``; © European Union, CC BY 4.0) with
+:func:`build_table`. Swedish labels are not in the files we have: Swedish readers see the English
+label. The hierarchy is the code itself: trailing zeros mark the level (``72000000`` division,
+``72200000`` group, ``72210000`` class …), see :func:`parent`.
 """
 
 from __future__ import annotations
 
-import csv
+import gzip
+import re
 from functools import cache
 from pathlib import Path
 
-DIVISIONS_EN = {
-    "03": "Agricultural, farming, fishing, forestry and related products",
-    "09": "Petroleum products, fuel, electricity and other sources of energy",
-    "14": "Mining, basic metals and related products",
-    "15": "Food, beverages, tobacco and related products",
-    "16": "Agricultural machinery",
-    "18": "Clothing, footwear, luggage articles and accessories",
-    "19": "Leather and textile fabrics, plastic and rubber materials",
-    "22": "Printed matter and related products",
-    "24": "Chemical products",
-    "30": "Office and computing machinery, equipment and supplies",
-    "31": "Electrical machinery, apparatus, equipment and consumables; lighting",
-    "32": "Radio, television, communication, telecommunication and related equipment",
-    "33": "Medical equipment, pharmaceuticals and personal care products",
-    "34": "Transport equipment and auxiliary products to transportation",
-    "35": "Security, fire-fighting, police and defence equipment",
-    "37": "Musical instruments, sport goods, games, toys, handicraft and art materials",
-    "38": "Laboratory, optical and precision equipment",
-    "39": "Furniture, furnishings, domestic appliances and cleaning products",
-    "41": "Collected and purified water",
-    "42": "Industrial machinery",
-    "43": "Machinery for mining, quarrying, construction equipment",
-    "44": "Construction structures and materials",
-    "45": "Construction work",
-    "48": "Software packages and information systems",
-    "50": "Repair and maintenance services",
-    "51": "Installation services (except software)",
-    "55": "Hotel, restaurant and retail trade services",
-    "60": "Transport services",
-    "63": "Supporting and auxiliary transport services; travel agency services",
-    "64": "Postal and telecommunications services",
-    "65": "Public utilities",
-    "66": "Financial and insurance services",
-    "70": "Real estate services",
-    "71": "Architectural, construction, engineering and inspection services",
-    "72": "IT services: consulting, software development, Internet and support",
-    "73": "Research and development services and related consultancy services",
-    "75": "Administration, defence and social security services",
-    "76": "Services related to the oil and gas industry",
-    "77": "Agricultural, forestry, horticultural, aquacultural and apicultural services",
-    "79": "Business services: law, marketing, consulting, recruitment, printing and security",
-    "80": "Education and training services",
-    "85": "Health and social work services",
-    "90": "Sewage, refuse, cleaning and environmental services",
-    "92": "Recreational, cultural and sporting services",
-    "98": "Other community, social and personal services",
-}
-
-
-CpvOverrides = dict[tuple[str, str], str]
-"""(8-digit code, language) → label, from the data folder's ``cpv_labels.csv``."""
+TABLE = Path(__file__).parent / "data" / "cpv.tsv.gz"
+LANGS = ("en", "fi")
 
 
 @cache
-def load_overrides(data_dir: Path) -> CpvOverrides:
-    """The data folder's ``cpv_labels.csv``, read once per process (empty where there is none)."""
-    path = data_dir / "cpv_labels.csv"
-    if not path.exists():
-        return {}
-    with path.open(encoding="utf-8") as fh:
-        return {(r["code"][:8], r["lang"]): r["label"] for r in csv.DictReader(fh)}
+def table() -> dict[str, tuple[str, str]]:
+    """Code (8 digits) → (English label, Finnish label), read once per process."""
+    out: dict[str, tuple[str, str]] = {}
+    with gzip.open(TABLE, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            code, en, fi = line.rstrip("\n").split("\t")
+            out[code] = (en, fi)
+    return out
 
 
-def cpv_label(code: str, lang: str, overrides: CpvOverrides | None = None) -> str:
+def cpv_label(code: str, lang: str) -> str:
+    """The label of a code in ``lang`` (fi, or en for en and sv); its division's when the code is unknown."""
     code = code[:8]
-    extra = overrides or {}
-    return extra.get((code, lang)) or extra.get((code, "en")) or DIVISIONS_EN.get(code[:2], "")
+    labels = table().get(code) or table().get(code[:2] + "000000")
+    if labels is None:
+        return ""
+    return labels[1] if lang == "fi" and labels[1] else labels[0]
+
+
+def parent(code: str) -> str | None:
+    """The code one level up (``72212000`` → ``72210000``); None for a division."""
+    digits = code[:8].rstrip("0")
+    if len(digits) <= 2:
+        return None
+    return (digits[:-1] if len(digits) > 3 else digits[:2]).ljust(8, "0")
+
+
+def ancestors(code: str) -> list[str]:
+    """The codes above ``code``, division first, that the table knows."""
+    out: list[str] = []
+    p = parent(code)
+    while p is not None:
+        if p in table():
+            out.append(p)
+        p = parent(p)
+    return out[::-1]
+
+
+def build_table(labels_dir: Path, out: Path = TABLE) -> int:
+    """Write ``out`` from the SDK's ``code_en.xml`` and ``code_fi.xml``; return the number of codes."""
+    pattern = re.compile(r'<entry key="code\|name\|cpv\.(\d{8})">([^<]*)</entry>')
+
+    def read(lang: str) -> dict[str, str]:
+        text = (labels_dir / f"code_{lang}.xml").read_text(encoding="utf-8")
+        return {c: _unescape(v) for c, v in pattern.findall(text)}
+
+    en, fi = read("en"), read("fi")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(out, "wt", encoding="utf-8") as fh:
+        for code in sorted(en):
+            fh.write(f"{code}\t{en[code]}\t{fi.get(code, '')}\n")
+    return len(en)
+
+
+def _unescape(text: str) -> str:
+    import html
+
+    return " ".join(html.unescape(text).split())

@@ -52,6 +52,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "value_changed": "Arvioitu arvo muuttui: {old} → {new}",
         "awarded": "Hankinta on ratkaistu",
         "innovative_first": "Innovatiiviset ensin",
+        "open_page": "Näytä TenderWatchissa: miksi tämä osui ja mitä on muuttunut",
+        "manage": "Muokkaa tai keskeytä seuranta",
     },
     "sv": {
         "subject_new": "Ny upphandling",
@@ -93,6 +95,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "value_changed": "Uppskattat värde ändrades: {old} → {new}",
         "awarded": "Upphandlingen har avgjorts",
         "innovative_first": "Innovativa först",
+        "open_page": "Visa i TenderWatch: varför den träffade och vad som ändrats",
+        "manage": "Ändra eller pausa bevakningen",
     },
     "en": {
         "subject_new": "New tender",
@@ -134,6 +138,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "value_changed": "Estimated value changed: {old} → {new}",
         "awarded": "The contract was awarded",
         "innovative_first": "Innovation-oriented first",
+        "open_page": "Open in TenderWatch: why it matched and what changed",
+        "manage": "Edit or pause this watch",
     },
 }
 

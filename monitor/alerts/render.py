@@ -21,17 +21,20 @@ from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import escape
 
 from db.models.alerts import OutboxMessage, Subscriber
 from monitor.alerts import i18n
-from monitor.alerts.cpv_labels import CpvOverrides, cpv_label, load_overrides
+from monitor.alerts.cpv_labels import cpv_label
 from monitor.alerts.outbox import message_id
 from monitor.alerts.payload import pick_text
 from monitor.alerts.tokens import make_token
+from monitor.secretkey import secret_key
 from monitor.settings import Settings
+from monitor.subscribers.optout import matched_subscription_ids
 
 TEMPLATES = Path(__file__).parent / "templates"
 SUBJECT_MAX = 150
@@ -80,22 +83,30 @@ class NoticeView:
     links: list[tuple[str, str]]
     documents: list[str]
     changes: list[str] = field(default_factory=list)
+    page_url: str | None = None
+    """Our own procedure page: why it was flagged, the timeline, the words highlighted."""
+    manage_url: str | None = None
+    """The page of the (first) subscription that matched, where it can be edited or paused."""
 
 
-def notice_view(payload: dict[str, Any], lang: str, cpv_overrides: CpvOverrides | None = None) -> NoticeView:
+def notice_view(
+    payload: dict[str, Any], lang: str, public_url: str = "", procedure_key: str = ""
+) -> NoticeView:
     t = i18n.strings(lang)
     n = payload.get("notice") or {}
     inn = payload.get("innovation") or {}
     label = inn.get("label")
     value = n.get("value") or {}
     links = [(lk.get("label") or lk["url"], lk["url"]) for lk in n.get("links") or [] if lk.get("url")]
+    matched = matched_subscription_ids([payload])
+    base = public_url.rstrip("/")
     return NoticeView(
         title=pick_text(n.get("title") or {}, lang, n.get("language"))
         or (n.get("publication_number") or "—"),
         buyer=", ".join(x for x in (n.get("buyer"), n.get("buyer_city")) if x) or None,
         deadline=i18n.format_datetime(n.get("deadline"), lang),
         value=i18n.format_money(value.get("amount"), value.get("currency"), lang) if value else None,
-        cpv=[(c, cpv_label(c, lang, cpv_overrides)) for c in (n.get("cpv") or [])[:8]],
+        cpv=[(c, cpv_label(c, lang)) for c in (n.get("cpv") or [])[:8]],
         description=pick_text(n.get("description") or {}, lang, n.get("language")),
         innovation=label if label in ("innovative", "possible") else None,
         innovation_text=t.get(f"label_{label}") if label in ("innovative", "possible") else None,
@@ -105,7 +116,14 @@ def notice_view(payload: dict[str, Any], lang: str, cpv_overrides: CpvOverrides 
         links=links,
         documents=list(n.get("documents") or []),
         changes=change_lines(payload.get("events") or [], lang),
+        page_url=f"{base}{procedure_path(procedure_key)}" if base and procedure_key else None,
+        manage_url=f"{base}/subscriptions/{matched[0]}" if base and matched else None,
     )
+
+
+def procedure_path(procedure_key: str) -> str:
+    """The web application's path of a procedure page (``monitor.web``): ``/p/<key>``."""
+    return f"/p/{quote(procedure_key, safe='')}"
 
 
 def _innovation_reason(r: dict[str, Any]) -> str:
@@ -181,7 +199,7 @@ def render_row(
     sub: Subscriber,
     unsubscribe_url: str,
     items: list[OutboxMessage] | None = None,
-    cpv_overrides: CpvOverrides | None = None,
+    public_url: str = "",
 ) -> Rendered:
     """Subject, text and HTML of one outbox row (a digest needs its ``items``)."""
     lang = sub.language if sub.language in i18n.STRINGS else "en"
@@ -190,14 +208,17 @@ def render_row(
     if row.kind == "report":  # rendered when queued (monitor.reports.monthly); frozen in the payload
         return prerendered(row.payload, unsubscribe_url)
     if row.kind == "digest":
-        views = [(item.kind, notice_view(item.payload, lang, cpv_overrides)) for item in items or []]
+        views = [
+            (item.kind, notice_view(item.payload, lang, public_url, item.procedure_key))
+            for item in items or []
+        ]
         groups = digest_groups(views)
         count = len(views)
         ctx.update(groups=groups, intro=t["intro_digest"].format(count=count))
         subject = f"{t['subject_digest']}: {count}"
         template = "digest"
     else:
-        view = notice_view(row.payload, lang, cpv_overrides)
+        view = notice_view(row.payload, lang, public_url, row.procedure_key)
         intro = t[f"intro_{row.kind}"].format(days=row.payload.get("reminder_days", ""))
         ctx.update(n=view, intro=intro)
         prefix = "★ " if view.innovation == "innovative" else ""
@@ -242,11 +263,13 @@ def build_message(
     email cost more than sending it (bench/bench_smtp.py). Header values are made safe by
     :func:`header_safe` first, and non-ASCII ones are RFC 2047-encoded by ``Header``.
     """
-    secret = settings.secret_key.get_secret_value()
-    token = make_token(secret, sub.id, sub.email)
+    # The link ends the mail of the subscriptions that matched this email (a digest: of its items);
+    # the monthly branch report names none, so its link ends the subscriber's mail.
+    payloads = [i.payload for i in items or []] if row.kind == "digest" else [row.payload]
+    token = make_token(secret_key(settings), sub.id, sub.email, matched_subscription_ids(payloads))
     base = settings.public_url.rstrip("/")
     unsubscribe_url = f"{base}/unsubscribe/{token}"
-    r = render_row(row, sub, unsubscribe_url, items, load_overrides(settings.data_dir))
+    r = render_row(row, sub, unsubscribe_url, items, base)
     from_name, from_addr = parseaddr(settings.mail_from)
     domain = from_addr.rpartition("@")[2] or "localhost"
     html_part: Message = MIMEText(r.html, "html", "utf-8")

@@ -1,39 +1,52 @@
-"""Unsubscribe tokens: ``<subscriber id>.<HMAC>``, so a link works without a login and cannot be forged.
+"""Unsubscribe tokens: ``<subscriber id>.<itsdangerous-signed list of subscription ids>``.
 
-The HMAC covers the subscriber id and email under ``settings.secret_key``: a token for one
-person cannot be edited into another's, and a token stops working if the address changes.
+Each alert's ``List-Unsubscribe`` link names the subscriptions that matched it, so the
+one-click POST (RFC 8058) ends exactly that mail; a token naming no subscription (the monthly
+branch report) ends the subscriber's mail. Signing is itsdangerous's (HMAC-SHA1 over a derived
+key); the salt carries the subscriber's id and address, so a token cannot be moved to another
+person, and it stops working if the subscriber is deleted and the id reused by someone else.
+
+The old hand-written ``<id>.<truncated HMAC>`` tokens are not accepted any more: most were signed
+with the former public default key, and honouring them would let anyone unsubscribe anyone.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
+from collections.abc import Iterable
 
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
 from db.models.alerts import Subscriber
 
+SALT = "tenderwatch.unsubscribe.v2"
+
 
 class InvalidToken(ValueError):
-    """The token is malformed, unknown or its signature does not match."""
+    """The token is malformed, unknown, altered or forged."""
 
 
-def _sig(secret: str, subscriber_id: int, email: str) -> str:
-    mac = hmac.new(secret.encode(), f"unsubscribe:{subscriber_id}:{email}".encode(), hashlib.sha256)
-    return base64.urlsafe_b64encode(mac.digest()[:18]).decode().rstrip("=")
+def _serializer(secret: str, subscriber_id: int, email: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret, salt=f"{SALT}:{subscriber_id}:{email}")
 
 
-def make_token(secret: str, subscriber_id: int, email: str) -> str:
-    return f"{subscriber_id}.{_sig(secret, subscriber_id, email)}"
+def make_token(secret: str, subscriber_id: int, email: str, subscription_ids: Iterable[int] = ()) -> str:
+    ids = sorted({int(i) for i in subscription_ids})
+    return f"{subscriber_id}.{_serializer(secret, subscriber_id, email).dumps(ids)}"
 
 
-def verify_token(session: Session, secret: str, token: str) -> Subscriber:
-    """The subscriber the token belongs to; :class:`InvalidToken` otherwise."""
-    sid_text, _, sig = token.strip().partition(".")
-    if not sid_text.isdigit() or not sig:
+def verify_token(session: Session, secret: str, token: str) -> tuple[Subscriber, list[int]]:
+    """The subscriber and the subscription ids the token names; :class:`InvalidToken` otherwise."""
+    sid_text, _, signed = token.strip().partition(".")
+    if not sid_text.isdigit() or not signed or len(token) > 500:
         raise InvalidToken("malformed unsubscribe token")
     sub = session.get(Subscriber, int(sid_text))
-    if sub is None or not hmac.compare_digest(sig, _sig(secret, sub.id, sub.email)):
+    if sub is None:
         raise InvalidToken("unknown or forged unsubscribe token")
-    return sub
+    try:
+        ids = _serializer(secret, sub.id, sub.email).loads(signed)
+    except BadSignature:
+        raise InvalidToken("unknown or forged unsubscribe token") from None
+    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+        raise InvalidToken("malformed unsubscribe token")
+    return sub, ids

@@ -25,6 +25,7 @@ _MODULES = [
     "monitor.cli.classify_cmd",
     "monitor.cli.alerts_cmd",
     "monitor.cli.service_cmd",
+    "monitor.cli.web_cmd",
     "monitor.cli.report_cmd",
 ]
 

@@ -28,10 +28,12 @@ from monitor.alerts.sender import send_pending
 from monitor.alerts.tokens import InvalidToken, verify_token
 from monitor.appconfig import ConfigError, load_file
 from monitor.branches import BranchesConfig, is_unmapped_central
+from monitor.secretkey import secret_key
 from monitor.settings import get_settings
 from monitor.subscribers import disable, export_all, find, sync_from_config, to_spec, upsert
 from monitor.subscribers.config import WEEKDAYS, SubscribersFile, SubscriberSpec
 from monitor.subscribers.files import dump_csv, dump_yaml, read_file
+from monitor.subscribers.optout import unsubscribe
 
 
 def _session() -> AbstractContextManager[Session]:
@@ -408,17 +410,19 @@ def unmapped_cmd(since: datetime | None, all_types: bool) -> None:
 
 
 # ---------------------------------------------------------------------------------- unsubscribe
-@click.command("unsubscribe", short_help="Unsubscribe the owner of a List-Unsubscribe token.")
+@click.command("unsubscribe", short_help="Do what a List-Unsubscribe link does.")
 @click.argument("token")
 def unsubscribe_cmd(token: str) -> None:
-    """Unsubscribe the person a List-Unsubscribe TOKEN belongs to (what the web link will do)."""
+    """End the mail a List-Unsubscribe TOKEN names: the subscriptions that matched that email
+    (or, for a token naming none, all the subscriber's mail), as the one-click link does."""
     with _session() as session:
         try:
-            sub = verify_token(session, get_settings().secret_key.get_secret_value(), token)
+            sub, ids = verify_token(session, secret_key(get_settings()), token)
         except InvalidToken as exc:
             _fail(str(exc))
-        disable(session, sub.email, unsubscribed=True)
-        click.echo(f"unsubscribed: {sub.email}")
+        done = unsubscribe(session, sub, ids, clock.utcnow())
+        what = "all mail" if done.all_mail else ", ".join(done.names) or "nothing (subscriptions gone)"
+        click.echo(f"unsubscribed: {sub.email} ({what})")
 
 
 commands: list[click.Command] = [subscribers_group, alerts_group, branches_group, unsubscribe_cmd]

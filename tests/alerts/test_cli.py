@@ -7,11 +7,12 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from db.models.alerts import OutboxMessage, Subscriber
+from db.models.alerts import OutboxMessage, Subscriber, Subscription
 from db.session import get_sessionmaker, session_scope
 from monitor.alerts.enqueue import enqueue_pending
 from monitor.alerts.tokens import make_token
 from monitor.cli import cli
+from monitor.secretkey import secret_key
 from monitor.settings import get_settings
 from tests.alerts.conftest import HELD, ingest
 from tests.db.records import NOW, call
@@ -81,13 +82,16 @@ def test_alerts_and_unsubscribe_commands(settings_env: Path) -> None:
 
     with session_scope(url) as session:
         sub = session.scalar(select(Subscriber))
-        token = make_token(get_settings().secret_key.get_secret_value(), sub.id, sub.email)
+        token = make_token(secret_key(get_settings()), sub.id, sub.email, [sub.subscriptions[0].id])
     code, out = run("unsubscribe", token[:-2] + "xx")
     assert code == 1 and "forged" in out
     code, out = run("unsubscribe", token)
-    assert code == 0 and "unsubscribed: it@example.com" in out
+    assert code == 0 and "unsubscribed: it@example.com (IT)" in out
     with session_scope(url) as session:
-        assert session.scalar(select(Subscriber.enabled)) is False
+        # The subscription named by the link ends; the subscriber (and their sign-in) stays.
+        assert session.scalar(select(Subscriber.enabled)) is True
+        assert session.scalar(select(Subscription.enabled)) is False
+        assert session.scalar(select(Subscription.unsubscribed_at)) is not None
         assert session.scalar(select(OutboxMessage.state)) == "sent"
 
 

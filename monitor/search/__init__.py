@@ -1,0 +1,1 @@
+"""Search over stored notices with the classifier's morphology (see ``terms`` and ``query``)."""
