@@ -18,6 +18,7 @@ from monitor import sources
 from monitor.alerts.digest import build_due_digests
 from monitor.alerts.enqueue import enqueue_pending
 from monitor.alerts.sender import send_pending
+from monitor.classify.declarations import declare_pending
 from monitor.classify.service import classify_pending
 from monitor.config import AppConfig
 from monitor.crawling import run_source
@@ -57,15 +58,22 @@ def crawl(
 
 
 def process(settings: Settings, config: AppConfig, now: datetime) -> dict[str, Any]:
-    """Classify new notices, then match and queue alerts."""
+    """Classify new notices and record what their buyers declare, then match and queue alerts."""
     with session_scope(settings.db_url) as session:
         changes = classify_pending(session, config.rules_compiled)
+    with session_scope(settings.db_url) as session:  # its own unit: a failure here keeps the labels
+        declared = declare_pending(session, config.rules.declared)
     with session_scope(settings.db_url) as session:
         queued = enqueue_pending(session, now, branches=config.branches, ted_site_url=settings.ted_site_url)
 
     with session_scope(settings.db_url) as session:  # keeps the branch report's rows current
         report_rows = refresh_report_procedures(session, config.branches).derived
-    return {"label_changes": len(changes), **_asdict(queued), "report_rows": report_rows}
+    return {
+        "label_changes": len(changes),
+        "declarations_written": declared.written,
+        **_asdict(queued),
+        "report_rows": report_rows,
+    }
 
 
 def digests(settings: Settings, now: datetime) -> dict[str, Any]:

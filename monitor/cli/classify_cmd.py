@@ -161,6 +161,11 @@ def rules_check(file: Path | None) -> None:
         f"{len(cfg.keywords)} keyword concepts, {n_exclusions} exclusion patterns; "
         f"innovative >= {cfg.thresholds.innovative:g}, possible >= {cfg.thresholds.possible:g}"
     )
+    declared = cfg.declared
+    click.echo(
+        f"declared innovation (version {declared.version}): {declared.summary()}; "
+        f"answers kept: {', '.join(declared.fields) or 'none'}"
+    )
 
 
 @rules_group.command("preview")
