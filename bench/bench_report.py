@@ -212,7 +212,7 @@ def run(db: str, n: int) -> dict[str, float]:
 
         def report(period: Period):  # type: ignore[no-untyped-def]
             with session_scope(url) as session:
-                return build_report(session, branches, period, goal_percent=5.0, trend_months=24)
+                return build_report(session, branches, period, goal=5.0, trend_months=24)
 
         everything = Period(FIRST_DAY, FIRST_DAY + timedelta(days=DAYS - 1))
         rep, figures["report_all"] = timed(

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from db.models.alerts import OutboxMessage, Subscriber
 from db.session import session_scope
 from monitor.alerts.sender import send_pending
-from monitor.appconfig.models import ServiceConfig
+from monitor.appconfig.models import GoalPeriod, ServiceConfig
 from monitor.reports.monthly import due_period, queue_monthly_reports
 from monitor.reports.periods import Period, first_working_day
 from monitor.settings import Settings
@@ -94,7 +94,7 @@ def test_each_branch_contact_gets_one_email_per_period(db_url, branches, smtp, t
                 Subscriber(email="firm@example.com", kind="company"),
             ]
         )
-    config = SimpleNamespace(branches=branches, service=ServiceConfig(innovation_goal_percent=10.0))
+    config = SimpleNamespace(branches=branches, service=ServiceConfig(innovation_goal=[GoalPeriod(start=date(2019, 6, 6), percent=10.0)]))
     settings = _settings(smtp, tmp_path, db_url)
 
     sunday = datetime(2026, 10, 31, 22, 30, tzinfo=UTC)  # Sunday 1 Nov in Helsinki: not yet
