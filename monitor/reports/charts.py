@@ -135,7 +135,7 @@ def report_charts(report: Report, lang: str = "fi", *, area: str | None = None) 
         "trend": trend_chart(report.trend[key], trend_title, lang),
     }
     history = report.history.get(key)
-    if history and not report.trend_yearly:
+    if history:
         title = t(lang, "history_title", first=history[0].label, last=history[-1].label, area=name)
         charts["history"] = trend_chart(history, title, lang)
     return charts

@@ -265,7 +265,8 @@ class Report:
     branches_version: str
     history: dict[str, list[MonthPoint]] = field(default_factory=dict)
     """Area key (and ``FI``) → one point per year from ``HISTORY_FROM`` (or the first year with
-    calls) to the period's end; empty when the store holds fewer than two such years."""
+    calls) to the period's end; empty when the store holds fewer than two such years, or when the
+    trend is yearly already."""
     declared_rule: str = ""
     """The admins' definition of "declared innovative", as the report prints it."""
     trend_yearly: bool = False
@@ -446,7 +447,7 @@ def build_report(
     # The long view: every year since 2017 (or the first year with calls) up to the period's end.
     held = [m for (k, m), c in counts.items() if k == TOTAL and c[0] and m >= _month(history_start)]
     history: dict[str, list[MonthPoint]] = {}
-    if held:
+    if held and not yearly:  # a yearly trend is the history already
         first = min(held)
         span = Period(date(first // 100, 1, 1), trend_period.end).months()
         if len({m // 100 for m in span}) >= 2:

@@ -258,8 +258,8 @@ DECLARED_COLUMNS = (
     ("detected_value_share", 13, ">"),
     ("declared_value_share", 13, ">"),
     ("both", 9, ">"),
-    ("declared_only", 10, ">"),
-    ("detected_only", 10, ">"),
+    ("declared_only", 16, ">"),
+    ("detected_only", 16, ">"),
     ("declared_gap", 19, ">"),
 )
 
