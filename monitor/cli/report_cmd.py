@@ -23,7 +23,7 @@ from monitor.branches import BranchesConfig
 from monitor.classify.rules import RulesConfig
 from monitor.reports.figures import REVIEWS, build_report, list_calls, resolve_area
 from monitor.reports.monthly import queue_monthly_reports
-from monitor.reports.periods import Period, ReportError, parse_day, previous_month
+from monitor.reports.periods import Period, ReportError, helsinki_date, parse_day, previous_month
 from monitor.reports.render import render_csv, render_html, render_text
 from monitor.settings import get_settings
 
@@ -62,10 +62,11 @@ def _period(period: str | None, start: str | None, end: str | None) -> Any:
             if start or end:
                 raise ReportError("give either --period or --from/--to, not both")
             return Period.month(period)
-        if start and end:
-            return Period(parse_day(start, "--from"), parse_day(end, "--to"))
-        if start or end:
-            raise ReportError("give both --from and --to (or --period YYYY-MM)")
+        if start:  # without --to: up to today (Helsinki), e.g. the whole history since --from
+            last = parse_day(end, "--to") if end else helsinki_date(utcnow())
+            return Period(parse_day(start, "--from"), last)
+        if end:
+            raise ReportError("give --from with --to (or --period YYYY-MM)")
         return previous_month(utcnow())
     except ReportError as exc:
         raise click.UsageError(str(exc)) from None
@@ -80,7 +81,7 @@ def _session() -> AbstractContextManager[Session]:
 
 _period_options = [
     click.option("--from", "start", metavar="DATE", help="First day (YYYY-MM-DD, Helsinki calendar)."),
-    click.option("--to", "end", metavar="DATE", help="Last day, included."),
+    click.option("--to", "end", metavar="DATE", help="Last day, included (default: today)."),
     click.option("--period", metavar="YYYY-MM", help="A calendar month instead of --from/--to."),
 ]
 

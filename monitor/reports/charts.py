@@ -41,7 +41,8 @@ def share_chart(report: Report, lang: str = "fi", *, highlight: str | None = Non
     with the goal (one line when every area has the same goal, else a mark on each area)."""
     rows = [a for a in report.areas if a.calls or a.kind == "branch"] + [report.total]
     rows.reverse()  # barh draws bottom-up; the report reads top-down
-    fig = Figure(figsize=(10, 0.55 * len(rows) + 1.9))
+    height = 0.55 * len(rows) + 2.4
+    fig = Figure(figsize=(10, height))
     ax = fig.add_subplot()
     names = [f"{a.name(lang)} ({a.calls})" for a in rows]
     y = list(range(len(rows)))
@@ -57,12 +58,13 @@ def share_chart(report: Report, lang: str = "fi", *, highlight: str | None = Non
     for i, a in enumerate(rows):
         if a.key == highlight:
             ax.axhspan(i - 0.5, i + 0.5, color=HIGHLIGHT_BG, zorder=0)
-        if a.calls:
-            ax.text(inn[i] + pos[i] + 0.3, up[i], f"{a.innovative_share:.1f} %", va="center", fontsize=7)
-            ax.text(dec[i] + 0.3, down[i], f"{a.declared_share:.1f} %", va="center", fontsize=7)
+        if a.calls:  # each figure in its bar's colour, so a 0 % bar (no bar at all) still says what it is
+            detected = f"{inn[i]:.1f} %" + (f" + {pos[i]:.1f} %" if pos[i] else "")
+            ax.text(inn[i] + pos[i] + 0.3, up[i], detected, va="center", fontsize=7, color=INNOVATIVE)
+            ax.text(dec[i] + 0.3, down[i], f"{dec[i]:.1f} %", va="center", fontsize=7, color=DECLARED)
         if a.key == TOTAL:
             ax.get_yticklabels()[i].set_fontweight("bold")
-    goals = [a.goal_percent for a in rows]
+    goals = [a.goal_percent if a.calls else None for a in rows]  # no mark where nothing is measured
     known = [g for g in goals if g is not None]
     if known and len(set(known)) == 1:
         ax.axvline(
@@ -72,16 +74,17 @@ def share_chart(report: Report, lang: str = "fi", *, highlight: str | None = Non
         marks = [(g, i) for i, g in enumerate(goals) if g is not None]
         ax.scatter(
             [g for g, _ in marks], [i for _, i in marks], marker="|", s=400, color=GOAL, linewidths=2,
-            label=t(lang, "goal_marker"), zorder=3,
+            label=t(lang, "goal_weighted_marker"), zorder=3,
         )  # fmt: skip
     widest = max([*(i + p for i, p in zip(inn, pos, strict=True)), *dec, *(g * 1.5 for g in known), 1.0])
     ax.set_xlim(0, widest * 1.15)
     ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.set_xlabel(t(lang, "share_axis"))
     ax.set_title(t(lang, "share_chart_title", period=report.period.label))
-    ax.legend(loc="lower right", fontsize=8)
+    # Below the plot, never over a bar or its figure (inside, it covered Finland's line).
+    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=8, frameon=False)
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.55 / height, 1, 1))
     return _png(fig)
 
 
@@ -90,9 +93,12 @@ def trend_chart(points: list[MonthPoint], title: str, lang: str = "fi") -> bytes
     and each point's goal as a stepped line."""
     fig = Figure(figsize=(10, 4.4))
     ax = fig.add_subplot()
-    labels = [p.label for p in points]
+    # Positions, not the labels themselves: years ("2019") would be read as numbers by matplotlib.
+    labels = list(range(len(points)))
     bars = ax.twinx()
-    bars.bar(labels, [p.calls for p in points], color="#dddddd", zorder=0)
+    calls = bars.bar(
+        labels, [p.calls for p in points], color="#dddddd", zorder=0, label=t(lang, "calls_axis")
+    )
     bars.set_ylabel(t(lang, "calls"))
     bars.yaxis.set_major_locator(MaxNLocator(integer=True))  # calls are whole numbers
     ax.set_zorder(bars.get_zorder() + 1)
@@ -117,8 +123,12 @@ def trend_chart(points: list[MonthPoint], title: str, lang: str = "fi") -> bytes
     ax.set_ylim(0, max([1.0, *finite]) * 1.2)
     ax.set_ylabel(t(lang, "share_axis"))
     ax.set_title(title)
+    ax.set_xticks(labels, [p.label for p in points])
     ax.tick_params(axis="x", labelrotation=45, labelsize=8)
-    ax.legend(loc="upper left", fontsize=8)
+    handles, names = ax.get_legend_handles_labels()
+    ax.legend(
+        [*handles, calls], [*names, t(lang, "calls_axis")], loc="upper left", fontsize=8
+    )  # grey = calls
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return _png(fig)

@@ -23,9 +23,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "share": {"fi": "Osuus", "sv": "Andel", "en": "Share"},
     "innovative_share": {"fi": "Innovatiivisten osuus", "sv": "Andel innovativa", "en": "Innovative share"},
     "inn_or_possible_share": {
-        "fi": "Innovatiiviset + mahdolliset",
-        "sv": "Innovativa + möjliga",
-        "en": "Innovative + possible",
+        "fi": "Tunnistettu innovatiiviseksi tai mahdolliseksi (TenderWatch)",
+        "sv": "Identifierad som innovativ eller möjlig (TenderWatch)",
+        "en": "Detected innovative or possible (TenderWatch)",
+    },
+    "calls_axis": {
+        "fi": "Hankinnat (oikea asteikko)",
+        "sv": "Upphandlingar (höger skala)",
+        "en": "Calls (right-hand scale)",
     },
     "value": {"fi": "Ennakoitu arvo", "sv": "Uppskattat värde", "en": "Estimated value"},
     "value_share": {"fi": "Arvo-osuus", "sv": "Värdeandel", "en": "Value share"},
@@ -188,15 +193,23 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{goal:g} % from {start}",
     },
     "goal_weighted": {
-        "fi": "tavoite vaihtui kauden aikana; kunkin kuukauden hankintoja verrataan sen kuukauden "
-        "tavoitteeseen (koko Suomi: {goal:.1f} %)",
-        "sv": "målet ändrades under perioden; varje månads upphandlingar jämförs med den månadens mål "
-        "(hela Finland: {goal:.1f} %)",
-        "en": "the goal changed during the period; each month's calls are measured against that "
-        "month's goal (Finland in total: {goal:.1f} %)",
+        "fi": "Tavoite vaihtui kauden aikana: kunkin kuukauden hankintoja verrataan sen kuukauden "
+        "tavoitteeseen, joten alueen tavoite on kuukausien tavoitteiden hankintamäärillä painotettu "
+        "keskiarvo (koko Suomi: {goal:.1f} %).",
+        "sv": "Målet ändrades under perioden: varje månads upphandlingar jämförs med den månadens mål, "
+        "så ett områdes mål är månadernas mål viktade med antalet upphandlingar "
+        "(hela Finland: {goal:.1f} %).",
+        "en": "The goal changed during the period: each month's calls are measured against that "
+        "month's goal, so an area's goal is the months' goals weighted by its calls in each "
+        "(Finland in total: {goal:.1f} %).",
     },
     "no_goal": {"fi": "ei tavoitetta", "sv": "inget mål", "en": "no goal"},
     "goal_marker": {"fi": "Tavoite", "sv": "Mål", "en": "Goal"},
+    "goal_weighted_marker": {
+        "fi": "Tavoite (kuukausien tavoitteet hankintamäärillä painotettuina)",
+        "sv": "Mål (månadernas mål viktade med antalet upphandlingar)",
+        "en": "Goal (each month's goal, weighted by the area's calls)",
+    },
     "history_title": {
         "fi": "Vuosittainen kehitys {first}–{last}: {area}",
         "sv": "Utveckling per år {first}–{last}: {area}",

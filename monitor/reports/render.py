@@ -158,9 +158,14 @@ def goal_text(report: Report, lang: str) -> str:
         return t(lang, "no_goal")
     if len(steps) == 1:
         return f"{steps[0][1]:g} %"
-    parts = ", ".join(t(lang, "goal_steps", goal=g, start=f"{d:%Y-%m}") for d, g in steps)
-    weighted = t(lang, "goal_weighted", goal=report.goal_percent or 0.0)
-    return f"{parts} ({weighted})"
+    return ", ".join(t(lang, "goal_steps", goal=g, start=f"{d:%Y-%m}") for d, g in steps)
+
+
+def goal_note(report: Report, lang: str) -> str:
+    """How a period with several goals is measured; empty when one goal applies."""
+    if len(report.goal_steps) < 2:
+        return ""
+    return t(lang, "goal_weighted", goal=report.goal_percent or 0.0)
 
 
 Reviews = dict[str, list[CallRow]]
@@ -179,6 +184,7 @@ def _ctx(report: Report, lang: str) -> dict[str, Any]:
     procedures = sum(a.calls + a.cancelled for a in report.areas)
     return {
         "goal": goal_text(report, lang),
+        "goal_note": goal_note(report, lang),
         "declared_intro": t(lang, "declared_intro", rule=report.declared_rule or "–"),
         "not_evaluated": t(lang, "not_evaluated", n=report.total.not_evaluated)
         if report.total.not_evaluated
@@ -235,6 +241,8 @@ def render_text(report: Report, lang: str = "fi", reviews: Reviews | None = None
     lines.append("-" * len(lines[1]))
     lines.append(line(report.total))
     lines += ["", ctx["used"], ctx["rules"]]
+    if ctx["goal_note"]:
+        lines.append(ctx["goal_note"])
     if ctx["unclassified"]:
         lines.append(ctx["unclassified"])
     lines += ["", "", _declared_table(report, lang), "", ctx["declared_intro"]]
@@ -282,7 +290,7 @@ def declared_cells(a: AreaFigures, lang: str) -> list[str]:
 
 
 def _declared_table(report: Report, lang: str) -> str:
-    cols = [(t(lang, key), w, al) for key, w, al in DECLARED_COLUMNS]
+    cols = [(t(lang, key), max(w, len(t(lang, key))), al) for key, w, al in DECLARED_COLUMNS]
 
     def line(cells: list[str]) -> str:
         return "  ".join(f"{c[:w]:{al}{w}}" for c, (_, w, al) in zip(cells, cols, strict=True))
@@ -354,6 +362,7 @@ def render_html(
         reviews=reviews or {},
         review_more=lambda review, shown: review_more(report, review, shown, highlight),
         declared_cells=lambda a: declared_cells(a, lang),
+        area_name=lambda key: report.area(key).name(lang) if key else "–",
         declared_headers=[t(lang, key) for key, _, _ in DECLARED_COLUMNS],
     )
 

@@ -78,7 +78,7 @@ def test_calls_command_lists_the_procedures_behind_a_figure(stored_cli: Path) ->
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["report", "branches", "--from", "2026-10-01"], "give both --from and --to"),
+        (["report", "branches", "--to", "2026-10-01"], "give --from with --to"),
         (
             ["report", "branches", "--from", "2026-10-31", "--to", "2026-10-01"],
             "ends (2026-10-01) before it starts",
