@@ -38,7 +38,9 @@ from scrapers.parsers import parse_notice
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "fixtures"
-FETCHED = datetime(2026, 1, 1, tzinfo=UTC)  # a fixed fetch time: the store's content does not depend on the day
+FETCHED = datetime(
+    2026, 1, 1, tzinfo=UTC
+)  # a fixed fetch time: the store's content does not depend on the day
 
 
 def documents(directories: list[Path]) -> list[tuple[object, RawDoc]]:
@@ -59,7 +61,9 @@ def documents(directories: list[Path]) -> list[tuple[object, RawDoc]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", default="sqlite:///var/corpus.sqlite", help="SQLAlchemy URL of an empty store")
+    parser.add_argument(
+        "--db", default="sqlite:///var/corpus.sqlite", help="SQLAlchemy URL of an empty store"
+    )
     parser.add_argument("--legacy", type=Path, default=SHARED / "ted-legacy")
     parser.add_argument("--eforms", type=Path, default=SHARED / "ted-real")
     args = parser.parse_args()
