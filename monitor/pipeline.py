@@ -18,11 +18,13 @@ from monitor import sources
 from monitor.alerts.digest import build_due_digests
 from monitor.alerts.enqueue import enqueue_pending
 from monitor.alerts.sender import send_pending
+from monitor.classify.declarations import declare_pending
 from monitor.classify.service import classify_pending
 from monitor.config import AppConfig
 from monitor.crawling import run_source
 from monitor.reports.facts import refresh_report_procedures
 from monitor.reports.monthly import queue_monthly_reports
+from monitor.search.indexer import index_pending
 from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,19 +59,25 @@ def crawl(
 
 
 def process(settings: Settings, config: AppConfig, now: datetime) -> dict[str, Any]:
-    """Classify new notices, then match and queue alerts."""
+    """Classify new notices and record what their buyers declare, then match and queue alerts."""
     with session_scope(settings.db_url) as session:
         changes = classify_pending(session, config.rules_compiled)
+    with session_scope(settings.db_url) as session:  # its own unit: a failure here keeps the labels
+        declared = declare_pending(session, config.rules.declared)
     with session_scope(settings.db_url) as session:
         queued = enqueue_pending(session, now, branches=config.branches, ted_site_url=settings.ted_site_url)
 
     with session_scope(settings.db_url) as session:  # keeps the branch report's rows current
         report_rows = refresh_report_procedures(session, config.branches).derived
-    from monitor.search.indexer import index_pending
-
     with session_scope(settings.db_url) as session:  # the web's word search
         indexed = index_pending(session)
-    return {"label_changes": len(changes), **_asdict(queued), "report_rows": report_rows, "indexed": indexed}
+    return {
+        "label_changes": len(changes),
+        "declarations_written": declared.written,
+        **_asdict(queued),
+        "report_rows": report_rows,
+        "indexed": indexed,
+    }
 
 
 def digests(settings: Settings, now: datetime) -> dict[str, Any]:

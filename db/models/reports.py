@@ -1,12 +1,13 @@
 """One summary row per procedure for the branch reports, so the database can aggregate them.
 
 The figures a ministry asks for ("how many calls did my branch publish, how many innovative,
-what were they worth") need three things the store does not keep in one place: the date the
+what were they worth") need four things the store does not keep in one place: the date the
 call was first published (the period a procedure counts in, even for its later changes and
 awards), the buyer's administrative branch (a config-driven mapping with regexes, not SQL),
-and the procedure's innovation label (the classifier's, per notice). ``monitor.reports.facts``
-derives them once per procedure change and writes them here; a report is then a GROUP BY over
-this table, which is what keeps a million procedures under ten seconds on SQLite and PostgreSQL.
+the procedure's innovation label (the classifier's, per notice) and whether its buyer declared it
+innovative (``notice_declarations``). ``monitor.reports.facts`` derives them once per procedure
+change and writes them here; a report is then a GROUP BY over this table, which is what keeps
+a million procedures under ten seconds on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class ReportProcedure(Base):
             "ix_report_procedures_aggregate",
             "area",
             "label",
+            "declared",
             "cancelled",
             "period_month",
             "period_date",
@@ -63,6 +65,11 @@ class ReportProcedure(Base):
     """The best label over the procedure's notices; None when none of them is classified yet."""
     label_notice_pk: Mapped[int | None] = mapped_column(Integer)
     """The notice whose classification gave the label (its reasons go into the email)."""
+    declared: Mapped[bool | None] = mapped_column(Boolean)
+    """Whether the buyer declared the procedure innovative in any of its notices (the ``declared``
+    rule of ``innovation.yaml``, ``notice_declarations``); None when none of them is evaluated yet."""
+    declared_notice_pk: Mapped[int | None] = mapped_column(Integer)
+    """The notice whose declaration made the procedure declared (its answers go into the lists)."""
     call_notice_pk: Mapped[int | None] = mapped_column(Integer)
     """The first non-planning notice (the one the drill-down links to)."""
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -6,6 +6,7 @@ file has which.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from apscheduler.triggers.base import BaseTrigger
@@ -65,6 +66,23 @@ class HealthConfig(Strict):
     outbox_failure_age_minutes: int = Field(default=60, ge=1)
 
 
+class GoalPeriod(Strict):
+    """The government's goal for the innovative share of procurement, in force from a date on."""
+
+    # ``from`` is a Python keyword: the YAML key is ``from``, the attribute ``start``.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    start: date = Field(alias="from")
+    percent: float = Field(gt=0, le=100)
+
+
+REPLACED_GOAL_KEY = (
+    "innovation_goal_percent was replaced by innovation_goal: a list of periods, each with "
+    "`from` (the first day, YYYY-MM-DD) and `percent`, so reports measure each month against the goal "
+    "in force then; see the shipped config/service.yaml"
+)
+
+
 class ServiceConfig(Strict):
     admins: list[EmailStr] = Field(default_factory=list)
     timezone: str = "Europe/Helsinki"
@@ -73,5 +91,23 @@ class ServiceConfig(Strict):
     digest_check_minutes: int = Field(default=15, ge=1, description="How often due digests are built")
     health_check: Schedule = Schedule(cron="30 6 * * *")
     health: HealthConfig = HealthConfig()
-    innovation_goal_percent: float = Field(default=5.0, gt=0, le=100)
+    innovation_goal: list[GoalPeriod] = Field(default_factory=list)
+    """The goal's history, oldest first; ``monitor.reports.figures`` picks the one in force per month."""
+    innovation_goal_percent: float | None = Field(default=None, exclude=True)
+    """Replaced by ``innovation_goal``: accepted by the schema only to say so (with its line)."""
     default_language: Literal["fi", "sv", "en"] = "fi"
+
+    @field_validator("innovation_goal_percent")
+    @classmethod
+    def _replaced(cls, value: float | None) -> None:
+        if value is not None:
+            raise ValueError(REPLACED_GOAL_KEY)
+        return None
+
+    @field_validator("innovation_goal")
+    @classmethod
+    def _in_order(cls, periods: list[GoalPeriod]) -> list[GoalPeriod]:
+        starts = [p.start for p in periods]
+        if starts != sorted(set(starts)):
+            raise ValueError("list the periods oldest first, each with its own `from` date")
+        return periods

@@ -19,6 +19,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from monitor.appconfig import load_file
 from monitor.appconfig.models import Strict
+from monitor.classify.declared import DeclaredRule
 from monitor.textmatch import KeywordMatcher, Term
 from monitor.textmatch.morphology import ISO1_TO_3
 
@@ -177,6 +178,9 @@ class RulesConfig(Strict):
     structured: list[StructuredRule] = Field(default_factory=list)
     keywords: list[KeywordRule] = Field(default_factory=list)
     exclusions: Exclusions = Exclusions()
+    declared: DeclaredRule = DeclaredRule()
+    """What buyers' answers make a notice declared innovative (``monitor.classify.declared``); not
+    read by the classifier, so it has its own version and is left out of ``Rules.version``."""
 
     @field_validator("field_multipliers")
     @classmethod
@@ -240,7 +244,7 @@ class Rules:
 
     @classmethod
     def from_config(cls, config: RulesConfig, path: Path | None = None) -> Rules:
-        dump = config.model_dump(mode="json")
+        dump = config.model_dump(mode="json", exclude={"declared"})
         version = _hash(dump)
         matcher_version = _hash(
             {

@@ -16,6 +16,8 @@ from db.session import session_scope
 from db.store_keys import publication_key
 from monitor.appconfig import ConfigError
 from monitor.classify import classify, load_rules
+from monitor.classify.declared_eval import evaluate_declared
+from monitor.classify.declared_eval import report as declared_report
 from monitor.classify.evaluate import describe, evaluate, load_labels
 from monitor.classify.service import preview, procedure_label, since_date, stored_classification
 from monitor.settings import get_settings
@@ -161,6 +163,11 @@ def rules_check(file: Path | None) -> None:
         f"{len(cfg.keywords)} keyword concepts, {n_exclusions} exclusion patterns; "
         f"innovative >= {cfg.thresholds.innovative:g}, possible >= {cfg.thresholds.possible:g}"
     )
+    declared = cfg.declared
+    click.echo(
+        f"declared innovation (version {declared.version}): {declared.summary()}; "
+        f"answers kept: {', '.join(declared.fields) or 'none'}"
+    )
 
 
 @rules_group.command("preview")
@@ -226,12 +233,37 @@ def _counts(counts: dict[str, int]) -> str:
 
 
 @click.command("eval")
-@click.argument("labels", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("labels", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--declared",
+    is_flag=True,
+    help="Measure the text rules on the stored notices, with their buyers' declarations as the truth.",
+)
 @click.option("--errors", is_flag=True, help="Also list every misclassified notice with its reasons.")
+@click.option("--json", "as_json", is_flag=True, help="With --declared: the figures as JSON.")
 @RULES_OPTION
-def eval_command(labels: Path, errors: bool, rules_path: Path | None) -> None:
-    """Evaluate the rules on a labelled set: precision, recall, F1 per label and a confusion table."""
+def eval_command(
+    labels: Path | None, declared: bool, errors: bool, as_json: bool, rules_path: Path | None
+) -> None:
+    """Evaluate the rules on a labelled set: precision, recall, F1 per label and a confusion table.
+
+    With --declared instead of LABELS: on every stored notice, the truth is whether its buyer
+    declared it innovative (innovation.yaml's `declared` rule) and the prediction is the label
+    from the text rules alone (structured signals hidden, so the form fields that are the
+    declaration cannot predict it); precision and recall of `innovative` and of `innovative or
+    possible`, overall and per original language, the confusion table and the limits.
+    """
     rules = _load_rules(rules_path)
+    if declared == (labels is not None):
+        raise click.UsageError("give either LABELS (a labelled set) or --declared (the stored notices)")
+    if labels is None:
+        with session_scope(get_settings().db_url) as session:
+            measured = evaluate_declared(session, rules, rules.config.declared)
+        if as_json:
+            click.echo(json.dumps(measured.to_dict(), ensure_ascii=False))
+        else:
+            click.echo(declared_report(measured, errors=errors))
+        return
     try:
         items = load_labels(labels)
     except ConfigError as exc:

@@ -20,19 +20,24 @@ from monitor.alerts.sender import send_pending
 from monitor.appconfig import ConfigError, load_file
 from monitor.appconfig.models import ServiceConfig
 from monitor.branches import BranchesConfig
-from monitor.reports.figures import build_report, list_calls, resolve_area
+from monitor.classify.rules import RulesConfig
+from monitor.reports.figures import REVIEWS, build_report, list_calls, resolve_area
 from monitor.reports.monthly import queue_monthly_reports
-from monitor.reports.periods import Period, ReportError, parse_day, previous_month
+from monitor.reports.periods import Period, ReportError, helsinki_date, parse_day, previous_month
 from monitor.reports.render import render_csv, render_html, render_text
 from monitor.settings import get_settings
 
 
 @dataclass(frozen=True)
 class _Config:
-    """The two config files a report needs (a broken rules file must not stop the report)."""
+    """The config a report needs. A broken rules file must not stop the report: then the
+    declared rule's summary says why it is missing, and the stored declarations still count."""
 
     branches: Any
     service: Any
+    declared_rule: str = ""
+    rules: Any = None
+    """The innovation rules (for the monthly email's ``declared`` rule), None when unreadable."""
 
 
 def _config() -> _Config:
@@ -43,7 +48,12 @@ def _config() -> _Config:
         service = load_file(service_file, ServiceConfig) if service_file.exists() else ServiceConfig()
     except ConfigError as exc:
         raise click.ClickException(exc.report()) from None
-    return _Config(branches, service)
+    try:
+        rules = load_file(directory / "innovation.yaml", RulesConfig)
+        summary = rules.declared.summary()
+    except (ConfigError, OSError) as exc:
+        rules, summary = None, f"(innovation.yaml unreadable: {str(exc).splitlines()[0]})"
+    return _Config(branches, service, summary, rules)
 
 
 def _period(period: str | None, start: str | None, end: str | None) -> Any:
@@ -52,10 +62,11 @@ def _period(period: str | None, start: str | None, end: str | None) -> Any:
             if start or end:
                 raise ReportError("give either --period or --from/--to, not both")
             return Period.month(period)
-        if start and end:
-            return Period(parse_day(start, "--from"), parse_day(end, "--to"))
-        if start or end:
-            raise ReportError("give both --from and --to (or --period YYYY-MM)")
+        if start:  # without --to: up to today (Helsinki), e.g. the whole history since --from
+            last = parse_day(end, "--to") if end else helsinki_date(utcnow())
+            return Period(parse_day(start, "--from"), last)
+        if end:
+            raise ReportError("give --from with --to (or --period YYYY-MM)")
         return previous_month(utcnow())
     except ReportError as exc:
         raise click.UsageError(str(exc)) from None
@@ -70,7 +81,7 @@ def _session() -> AbstractContextManager[Session]:
 
 _period_options = [
     click.option("--from", "start", metavar="DATE", help="First day (YYYY-MM-DD, Helsinki calendar)."),
-    click.option("--to", "end", metavar="DATE", help="Last day, included."),
+    click.option("--to", "end", metavar="DATE", help="Last day, included (default: today)."),
     click.option("--period", metavar="YYYY-MM", help="A calendar month instead of --from/--to."),
 ]
 
@@ -104,18 +115,31 @@ def report_group() -> None:
     help="Write to this file (HTML: and its PNG charts beside it).",
 )
 @click.option(
-    "--goal", type=click.FloatRange(0, 100, min_open=True), help="Override the goal in service.yaml (%)."
+    "--goal",
+    type=click.FloatRange(0, 100, min_open=True),
+    help="One goal (%) for every month of this report, instead of service.yaml's innovation_goal.",
+)
+@click.option(
+    "--review-limit",
+    type=click.IntRange(0),
+    default=25,
+    show_default=True,
+    help="Calls shown per review list (text and HTML); `report calls --review` lists them all.",
 )
 def branches_cmd(
     start: str | None, end: str | None, period: str | None, fmt: str, lang: str | None, out: Path | None,
-    goal: float | None,
+    goal: float | None, review_limit: int,
 ) -> None:  # fmt: skip
     """The figures per branch, per group and for Finland in total.
 
     Calls, innovative and possible calls, their share, estimated values and the innovative
     share of value (with how many values are missing), the change against the previous period
-    of the same length, and the distance to the goal. A procedure counts once, in the period its
-    call was first published; cancelled ones are shown apart.
+    of the same length, and the distance to the goal in force in each month. Beside them, the
+    calls their buyers declared innovative (innovation.yaml's `declared` rule) by count and by
+    value, and the two review lists: declared but not detected, detected but not declared. A
+    procedure counts once, in the period its call was first published; cancelled ones are shown
+    apart. The trend is monthly up to three years and yearly beyond; HTML adds a yearly history
+    since 2017 where the store holds it.
     """
     # matplotlib adds 0.5 s to every start of the CLI and the service (python -X importtime):
     # only code that draws a chart loads it.
@@ -126,16 +150,32 @@ def branches_cmd(
     lang = lang or cfg.service.default_language
     with _session() as session:
         report = build_report(
-            session, cfg.branches, chosen, goal_percent=goal or cfg.service.innovation_goal_percent
-        )
+            session, cfg.branches, chosen, goal=goal or cfg.service.innovation_goal,
+            declared_rule=cfg.declared_rule,
+        )  # fmt: skip
+        reviews = None
+        if fmt != "csv" and review_limit:  # CSV is one row per area: `report calls --review` lists calls
+            reviews = {
+                review: list_calls(
+                    session,
+                    cfg.branches,
+                    chosen,
+                    review=review,
+                    with_reasons=True,
+                    refresh=False,
+                    ted_site_url=get_settings().ted_site_url,
+                    limit=review_limit,
+                )
+                for review in REVIEWS
+            }
     charts: dict[str, bytes] = {}
     if fmt == "html":
         charts = report_charts(report, lang)
-        body = render_html(report, lang, charts=charts)
+        body = render_html(report, lang, charts=charts, reviews=reviews)
     elif fmt == "csv":
         body = render_csv(report)
     else:
-        body = render_text(report, lang)
+        body = render_text(report, lang, reviews)
     if out is None:
         sys.stdout.write(body)
         return
@@ -160,6 +200,12 @@ def branches_cmd(
 @click.option(
     "--label", type=click.Choice(["innovative", "possible", "none", "any"]), default="any", show_default=True
 )
+@click.option(
+    "--review",
+    type=click.Choice(REVIEWS),
+    default=None,
+    help="Only the calls where the buyer's declaration and the label disagree.",
+)
 @period_options
 @click.option(
     "--include-cancelled", is_flag=True, help="Also list cancelled procedures (not counted in the figures)."
@@ -167,31 +213,39 @@ def branches_cmd(
 @click.option("--reasons", is_flag=True, help="Show why each call got its label.")
 @click.option("--format", "fmt", type=click.Choice(["text", "csv"]), default="text", show_default=True)
 def calls_cmd(
-    area: str, label: str, start: str | None, end: str | None, period: str | None, include_cancelled: bool,
-    reasons: bool, fmt: str,
+    area: str, label: str, review: str | None, start: str | None, end: str | None, period: str | None,
+    include_cancelled: bool, reasons: bool, fmt: str,
 ) -> None:  # fmt: skip
-    """The procedures behind a figure, with a link to each call."""
+    """The procedures behind a figure, with a link to each call.
+
+    --review declared-not-detected lists what buyers declared innovative and the classifier did
+    not label innovative; --review detected-not-declared the other way round.
+    """
     cfg = _config()
     chosen = _period(period, start, end)
     try:
         key = resolve_area(cfg.branches, area)
         with _session() as session:
             rows = list_calls(
-                session, cfg.branches, chosen, area=key, label=label, include_cancelled=include_cancelled,
-                with_reasons=reasons, ted_site_url=get_settings().ted_site_url,
+                session, cfg.branches, chosen, area=key, label=label, review=review,
+                include_cancelled=include_cancelled, with_reasons=reasons or review is not None,
+                ted_site_url=get_settings().ted_site_url,
             )  # fmt: skip
     except ReportError as exc:
         raise click.UsageError(str(exc)) from None
     if fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(
-            ["date", "area", "label", "cancelled", "procedure", "title", "buyer", "value", "currency", "url"]
-        )
+            ["date", "area", "label", "cancelled", "procedure", "title", "buyer", "value", "currency", "url",
+             "declared", "declared_answers"]
+        )  # fmt: skip
         for r in rows:
             value = r.value_amount if r.value_amount is not None else ""
+            declared = "" if r.declared is None else r.declared
+            answers = "; ".join(f"{k}={','.join(v)}" for k, v in r.declared_answers.items())
             writer.writerow(
                 [r.period_date, r.area, r.label or "", r.cancelled, r.procedure_key, r.title or "",
-                 r.buyer_name or "", value, r.value_currency or "", r.url or ""]
+                 r.buyer_name or "", value, r.value_currency or "", r.url or "", declared, answers]
             )  # fmt: skip
         return
     for r in rows:
@@ -203,6 +257,9 @@ def calls_cmd(
         for reason in r.reasons[:5]:
             matched, weight = reason.get("matched"), reason.get("weight") or 0
             click.echo(f"            · {reason.get('signal_id')} “{matched}” ({weight:+g})")
+        if r.declared_answers:
+            answers = "; ".join(f"{k}: {', '.join(v)}" for k, v in r.declared_answers.items())
+            click.echo(f"            declared: {'yes' if r.declared else 'no'} ({answers})")
     click.echo(f"{len(rows)} procedures", err=True)
 
 

@@ -2,6 +2,10 @@
 
 ``matplotlib.figure.Figure`` with the Agg canvas, never ``pyplot``: pyplot keeps global state
 and picks a GUI backend, neither of which a background service or two threads should share.
+
+Every chart shows the buyers' declared share next to the classifier's detected share, in the
+same two colours throughout (blue: detected by TenderWatch; orange: declared by the buyer),
+and the goal in red, stepping where the goal changed.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ from monitor.reports.i18n import t
 
 INNOVATIVE = "#1f6f8b"
 POSSIBLE = "#9ccfe0"
+DECLARED = "#e67e22"
 GOAL = "#c0392b"
-HIGHLIGHT = "#e67e22"
+HIGHLIGHT_BG = "#fdebd0"
 DPI = 100  # with the sizes below: 1000 px wide, sharp in email clients without being heavy
+NAN = float("nan")
 
 
 def _png(fig: Figure) -> bytes:
@@ -31,81 +37,115 @@ def _png(fig: Figure) -> bytes:
 
 
 def share_chart(report: Report, lang: str = "fi", *, highlight: str | None = None) -> bytes:
-    """Horizontal bars: the innovative (and possible) share of calls per area against the goal line."""
+    """Per area, two bars: the detected share (innovative, then possible) and the declared share,
+    with the goal (one line when every area has the same goal, else a mark on each area)."""
     rows = [a for a in report.areas if a.calls or a.kind == "branch"] + [report.total]
     rows.reverse()  # barh draws bottom-up; the report reads top-down
-    fig = Figure(figsize=(10, 0.42 * len(rows) + 1.6))
+    height = 0.55 * len(rows) + 2.4
+    fig = Figure(figsize=(10, height))
     ax = fig.add_subplot()
     names = [f"{a.name(lang)} ({a.calls})" for a in rows]
+    y = list(range(len(rows)))
     inn = [a.innovative_share or 0.0 for a in rows]
     pos = [a.possible_share or 0.0 for a in rows]
-    colors = [HIGHLIGHT if a.key == highlight else INNOVATIVE for a in rows]
-    ax.barh(names, inn, color=colors, label=t(lang, "innovative"))
-    ax.barh(names, pos, left=inn, color=POSSIBLE, label=t(lang, "possible"))
-    ax.axvline(
-        report.goal_percent,
-        color=GOAL,
-        linestyle="--",
-        linewidth=2,
-        label=t(lang, "goal_line", goal=report.goal_percent),
-    )
-    for y, a in enumerate(rows):
-        if a.calls:
-            ax.text(
-                (a.innovative_share or 0) + (a.possible_share or 0) + 0.3,
-                y,
-                f"{a.innovative_share:.1f} %",
-                va="center",
-                fontsize=8,
-            )
+    dec = [a.declared_share or 0.0 for a in rows]
+    up = [i + 0.2 for i in y]
+    down = [i - 0.2 for i in y]
+    ax.barh(up, inn, height=0.38, color=INNOVATIVE, label=t(lang, "detected_bar"))
+    ax.barh(up, pos, height=0.38, left=inn, color=POSSIBLE, label=t(lang, "possible_bar"))
+    ax.barh(down, dec, height=0.38, color=DECLARED, label=t(lang, "declared_bar"))
+    ax.set_yticks(y, names)
+    for i, a in enumerate(rows):
+        if a.key == highlight:
+            ax.axhspan(i - 0.5, i + 0.5, color=HIGHLIGHT_BG, zorder=0)
+        if a.calls:  # each figure in its bar's colour, so a 0 % bar (no bar at all) still says what it is
+            detected = f"{inn[i]:.1f} %" + (f" + {pos[i]:.1f} %" if pos[i] else "")
+            ax.text(inn[i] + pos[i] + 0.3, up[i], detected, va="center", fontsize=7, color=INNOVATIVE)
+            ax.text(dec[i] + 0.3, down[i], f"{dec[i]:.1f} %", va="center", fontsize=7, color=DECLARED)
         if a.key == TOTAL:
-            ax.get_yticklabels()[y].set_fontweight("bold")
-    top = max([report.goal_percent * 1.5, *[i + p for i, p in zip(inn, pos, strict=True)]]) * 1.12
-    ax.set_xlim(0, top)
+            ax.get_yticklabels()[i].set_fontweight("bold")
+    goals = [a.goal_percent if a.calls else None for a in rows]  # no mark where nothing is measured
+    known = [g for g in goals if g is not None]
+    if known and len(set(known)) == 1:
+        ax.axvline(
+            known[0], color=GOAL, linestyle="--", linewidth=2, label=t(lang, "goal_line", goal=known[0])
+        )
+    elif known:
+        marks = [(g, i) for i, g in enumerate(goals) if g is not None]
+        ax.scatter(
+            [g for g, _ in marks], [i for _, i in marks], marker="|", s=400, color=GOAL, linewidths=2,
+            label=t(lang, "goal_weighted_marker"), zorder=3,
+        )  # fmt: skip
+    widest = max([*(i + p for i, p in zip(inn, pos, strict=True)), *dec, *(g * 1.5 for g in known), 1.0])
+    ax.set_xlim(0, widest * 1.15)
+    ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.set_xlabel(t(lang, "share_axis"))
-    ax.set_title(t(lang, "share_title", period=report.period.label))
-    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(t(lang, "share_chart_title", period=report.period.label))
+    # Below the plot, never over a bar or its figure (inside, it covered Finland's line).
+    fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=8, frameon=False)
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.55 / height, 1, 1))
     return _png(fig)
 
 
-def trend_chart(points: list[MonthPoint], goal_percent: float, title: str, lang: str = "fi") -> bytes:
-    """Monthly innovative share (line) with the number of calls (bars) and the goal line."""
-    fig = Figure(figsize=(10, 4.2))
+def trend_chart(points: list[MonthPoint], title: str, lang: str = "fi") -> bytes:
+    """Detected and declared shares per month (or year) as lines, the number of calls as grey bars,
+    and each point's goal as a stepped line."""
+    fig = Figure(figsize=(10, 4.4))
     ax = fig.add_subplot()
-    labels = [p.label for p in points]
-    calls = [p.calls for p in points]
+    # Positions, not the labels themselves: years ("2019") would be read as numbers by matplotlib.
+    labels = list(range(len(points)))
     bars = ax.twinx()
-    bars.bar(labels, calls, color="#dddddd", zorder=0, label=t(lang, "calls"))
+    calls = bars.bar(
+        labels, [p.calls for p in points], color="#dddddd", zorder=0, label=t(lang, "calls_axis")
+    )
     bars.set_ylabel(t(lang, "calls"))
     bars.yaxis.set_major_locator(MaxNLocator(integer=True))  # calls are whole numbers
     ax.set_zorder(bars.get_zorder() + 1)
     ax.patch.set_visible(False)
-    share = [p.share if p.share is not None else float("nan") for p in points]
-    wide = [(100.0 * (p.innovative + p.possible) / p.calls) if p.calls else float("nan") for p in points]
-    ax.plot(labels, share, marker="o", color=INNOVATIVE, linewidth=2, label=t(lang, "innovative_share"))
+    share = [p.share if p.share is not None else NAN for p in points]
+    wide = [(100.0 * (p.innovative + p.possible) / p.calls) if p.calls else NAN for p in points]
+    declared = [p.declared_share if p.declared_share is not None else NAN for p in points]
+    goal = [p.goal if p.goal is not None else NAN for p in points]
+    ax.plot(labels, share, marker="o", color=INNOVATIVE, linewidth=2, label=t(lang, "detected_bar"))
     ax.plot(labels, wide, marker=".", color=POSSIBLE, linewidth=1.5, label=t(lang, "inn_or_possible_share"))
-    ax.axhline(
-        goal_percent, color=GOAL, linestyle="--", linewidth=2, label=t(lang, "goal_line", goal=goal_percent)
+    ax.plot(labels, declared, marker="s", color=DECLARED, linewidth=2, label=t(lang, "declared_bar"))
+    ax.plot(
+        labels,
+        goal,
+        color=GOAL,
+        linestyle="--",
+        linewidth=2,
+        drawstyle="steps-mid",
+        label=t(lang, "goal_marker"),
     )
-    finite = [v for v in share + wide if v == v]
-    ax.set_ylim(0, max([goal_percent * 1.5, *finite]) * 1.15)
+    finite = [v for v in share + wide + declared + goal if v == v]
+    ax.set_ylim(0, max([1.0, *finite]) * 1.2)
     ax.set_ylabel(t(lang, "share_axis"))
     ax.set_title(title)
+    ax.set_xticks(labels, [p.label for p in points])
     ax.tick_params(axis="x", labelrotation=45, labelsize=8)
-    ax.legend(loc="upper left", fontsize=8)
+    handles, names = ax.get_legend_handles_labels()
+    ax.legend(
+        [*handles, calls], [*names, t(lang, "calls_axis")], loc="upper left", fontsize=8
+    )  # grey = calls
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return _png(fig)
 
 
 def report_charts(report: Report, lang: str = "fi", *, area: str | None = None) -> dict[str, bytes]:
-    """The report's two charts, by name: ``shares`` and ``trend`` (of ``area``, or Finland)."""
+    """The report's charts, by name: ``shares``, ``trend`` (of ``area``, or Finland) and, when the
+    trend is monthly and the store holds two years or more, ``history`` (one point per year)."""
     key = area or TOTAL
-    figures = report.area(key)
-    title = t(lang, "trend_title", area=figures.name(lang))
-    return {
+    name = report.area(key).name(lang)
+    trend_title = t(lang, "trend_title_yearly" if report.trend_yearly else "trend_title", area=name)
+    charts = {
         "shares": share_chart(report, lang, highlight=area),
-        "trend": trend_chart(report.trend[key], report.goal_percent, title, lang),
+        "trend": trend_chart(report.trend[key], trend_title, lang),
     }
+    history = report.history.get(key)
+    if history:
+        title = t(lang, "history_title", first=history[0].label, last=history[-1].label, area=name)
+        charts["history"] = trend_chart(history, title, lang)
+    return charts

@@ -15,6 +15,9 @@ Decisions this module makes (no source settles them):
 - Its area is where the buyer of its current notice (the store's ``Procedure.buyer_*``) maps on
   the period date; buyers outside Finland get no area and are not counted.
 - Its value is the store's current estimated value (the latest call or change that has one).
+- It is declared innovative when any of its notices is (``notice_declarations``, the notice-level
+  verdict of the ``declared`` rule in innovation.yaml), like the label: an award whose HILMA
+  answers say "new to the market" declares the procedure. None until a notice is evaluated.
 """
 
 from __future__ import annotations
@@ -27,16 +30,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.clock import utcnow
 from db.models.classification import ClassificationChange, NoticeClassification
+from db.models.declarations import NoticeDeclaration
 from db.models.notices import Notice, Procedure
 from db.models.reports import ReportProcedure
 from db.record import Buyer
 from monitor.branches import BranchesConfig
+from monitor.classify.declared import NOTICE_LEVEL
 from monitor.classify.scorer import LABEL_RANK
 
 log = logging.getLogger(__name__)
@@ -152,7 +157,27 @@ def _stale(session: Session, version: str) -> set[int]:
         query = query.where(proc.updated_at > last - _LATE_COMMIT)
     stale = set(session.scalars(query))
     stale.update(_relabelled(session, last))
+    stale.update(_redeclared(session, last))
     return stale
+
+
+def _redeclared(session: Session, last: datetime | None) -> set[int]:
+    """Procedures with a notice whose declaration was (re)written after their row was derived.
+
+    A declaration row's ``changed_at`` moves only when its answers or verdict change (a rule edit
+    that changes neither moves only its version), so after most rule edits this finds nothing.
+    Cut by time first (indexed), as :func:`_relabelled` is.
+    """
+    nd, rp = NoticeDeclaration, ReportProcedure
+    query = (
+        select(Notice.procedure_pk)
+        .join(nd, and_(nd.notice_pk == Notice.id, nd.lot_id == NOTICE_LEVEL))
+        .join(rp, rp.procedure_pk == Notice.procedure_pk)
+        .where(nd.changed_at > rp.refreshed_at)
+    )
+    if last is not None:
+        query = query.where(nd.changed_at > last - _LATE_COMMIT)
+    return set(session.scalars(query.distinct()))
 
 
 def _relabelled(session: Session, last: datetime | None) -> set[int]:
@@ -237,7 +262,7 @@ def _derive(
     }
     notices: dict[int, list[Any]] = {}
     labels: dict[int, str] = {}
-    nc = NoticeClassification
+    nc, nd = NoticeClassification, NoticeDeclaration
     for n in session.execute(
         select(
             Notice.id,
@@ -247,8 +272,10 @@ def _derive(
             Notice.publication_date,
             Notice.issue_date,
             nc.label,
+            nd.declared,
         )
         .outerjoin(nc, nc.notice_pk == Notice.id)
+        .outerjoin(nd, and_(nd.notice_pk == Notice.id, nd.lot_id == NOTICE_LEVEL))
         .where(_among(Notice.procedure_pk, chunk))
     ):
         notices.setdefault(n.procedure_pk, []).append(n)
@@ -282,6 +309,8 @@ def _derive(
             # BT-758 (what they change) tells them apart.
             kind = "change" if n.lifecycle == "call" and n.changed_notice_ref else n.lifecycle
             counts[_LIFECYCLE_COUNTER.get(kind, "n_call")] += 1
+        evaluated = [n for n in ns if n.declared is not None]
+        declared_by = min((n.id for n in evaluated if n.declared), default=None)
         label = None
         if best is not None:
             label = next(k for k, v in LABEL_RANK.items() if v == best[0])
@@ -292,6 +321,8 @@ def _derive(
             "area": cache[key],
             "label": label,
             "label_notice_pk": -best[1] if best is not None else None,
+            "declared": (declared_by is not None) if evaluated else None,
+            "declared_notice_pk": declared_by,
             "call_notice_pk": dated[0][1] if dated else None,
             "cancelled": bool(p.is_cancelled),
             "value_amount": p.estimated_value_amount,

@@ -23,9 +23,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "share": {"fi": "Osuus", "sv": "Andel", "en": "Share"},
     "innovative_share": {"fi": "Innovatiivisten osuus", "sv": "Andel innovativa", "en": "Innovative share"},
     "inn_or_possible_share": {
-        "fi": "Innovatiiviset + mahdolliset",
-        "sv": "Innovativa + möjliga",
-        "en": "Innovative + possible",
+        "fi": "Tunnistettu innovatiiviseksi tai mahdolliseksi (TenderWatch)",
+        "sv": "Identifierad som innovativ eller möjlig (TenderWatch)",
+        "en": "Detected innovative or possible (TenderWatch)",
+    },
+    "calls_axis": {
+        "fi": "Hankinnat (oikea asteikko)",
+        "sv": "Upphandlingar (höger skala)",
+        "en": "Calls (right-hand scale)",
     },
     "value": {"fi": "Ennakoitu arvo", "sv": "Uppskattat värde", "en": "Estimated value"},
     "value_share": {"fi": "Arvo-osuus", "sv": "Värdeandel", "en": "Value share"},
@@ -110,6 +115,131 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{pp} below the goal of {goal:g} %",
     },
     "no_calls": {"fi": "ei hankintoja", "sv": "inga upphandlingar", "en": "no calls"},
+    "declared_title": {
+        "fi": "Hankkijan ilmoittama ja TenderWatchin tunnistama innovatiivisuus",
+        "sv": "Innovation enligt upphandlaren och enligt TenderWatch",
+        "en": "Innovation declared by the buyer and detected by TenderWatch",
+    },
+    "declared_intro": {
+        "fi": "Ilmoitettu = hankkija on itse ilmoittanut hankinnan innovatiiviseksi lomakkeella "
+        "(sääntö innovation.yaml-tiedostossa: {rule}). Tunnistettu = TenderWatchin luokittelija "
+        "merkitsi hankinnan innovatiiviseksi tekstin ja rakenteisten tietojen perusteella. "
+        "Ne ovat eri tietoja; erot on listattu alla tarkistettaviksi.",
+        "sv": "Deklarerad = upphandlaren har själv angett i formuläret att upphandlingen är innovativ "
+        "(regeln i innovation.yaml: {rule}). Identifierad = TenderWatchs klassificerare märkte "
+        "upphandlingen som innovativ utifrån texten och de strukturerade uppgifterna. "
+        "De är olika uppgifter; skillnaderna listas nedan för granskning.",
+        "en": "Declared = the buyer stated in the notice's form that the purchase is innovative "
+        "(the rule in innovation.yaml: {rule}). Detected = TenderWatch's classifier labelled it "
+        "innovative from its text and structured fields. They are different facts; where they "
+        "disagree, the calls are listed below for review.",
+    },
+    "declared": {"fi": "Ilmoitetut", "sv": "Deklarerade", "en": "Declared"},
+    "detected": {"fi": "Tunnistetut", "sv": "Identifierade", "en": "Detected"},
+    "declared_share": {"fi": "Ilmoitettu osuus", "sv": "Deklarerad andel", "en": "Declared share"},
+    "detected_share": {"fi": "Tunnistettu osuus", "sv": "Identifierad andel", "en": "Detected share"},
+    "declared_value_share": {
+        "fi": "Ilmoitettu arvo-osuus",
+        "sv": "Deklarerad värdeandel",
+        "en": "Declared value share",
+    },
+    "detected_value_share": {
+        "fi": "Tunnistettu arvo-osuus",
+        "sv": "Identifierad värdeandel",
+        "en": "Detected value share",
+    },
+    "both": {"fi": "Molemmat", "sv": "Båda", "en": "Both"},
+    "declared_only": {
+        "fi": "Vain ilmoitettu",
+        "sv": "Endast deklarerad",
+        "en": "Declared only",
+    },
+    "detected_only": {
+        "fi": "Vain tunnistettu",
+        "sv": "Endast identifierad",
+        "en": "Detected only",
+    },
+    "declared_gap": {
+        "fi": "Ilmoitettujen matka tavoitteeseen",
+        "sv": "Deklarerade: avstånd till målet",
+        "en": "Declared: distance to goal",
+    },
+    "not_evaluated": {
+        "fi": "{n} hankinnan ilmoituksia ei ole vielä arvioitu.",
+        "sv": "{n} upphandlingars uppgifter är ännu inte bedömda.",
+        "en": "{n} calls have no evaluated declaration yet.",
+    },
+    "review_declared_not_detected": {
+        "fi": "Ilmoitettu innovatiiviseksi, mutta ei tunnistettu",
+        "sv": "Deklarerade som innovativa men inte identifierade",
+        "en": "Declared innovative but not detected",
+    },
+    "review_detected_not_declared": {
+        "fi": "Tunnistettu innovatiiviseksi, mutta ei ilmoitettu",
+        "sv": "Identifierade som innovativa men inte deklarerade",
+        "en": "Detected innovative but not declared",
+    },
+    "review_none": {"fi": "Ei yhtään.", "sv": "Inga.", "en": "None."},
+    "review_more": {
+        "fi": "… ja {n} muuta: tenderwatch report calls --review {review}",
+        "sv": "… och {n} till: tenderwatch report calls --review {review}",
+        "en": "… and {n} more: tenderwatch report calls --review {review}",
+    },
+    "answers": {"fi": "Hankkijan vastaukset", "sv": "Upphandlarens svar", "en": "Buyer's answers"},
+    "label_word": {"fi": "Luokitus", "sv": "Klassificering", "en": "Label"},
+    "goal_steps": {
+        "fi": "{goal:g} % {start} alkaen",
+        "sv": "{goal:g} % från {start}",
+        "en": "{goal:g} % from {start}",
+    },
+    "goal_weighted": {
+        "fi": "Tavoite vaihtui kauden aikana: kunkin kuukauden hankintoja verrataan sen kuukauden "
+        "tavoitteeseen, joten alueen tavoite on kuukausien tavoitteiden hankintamäärillä painotettu "
+        "keskiarvo (koko Suomi: {goal:.1f} %).",
+        "sv": "Målet ändrades under perioden: varje månads upphandlingar jämförs med den månadens mål, "
+        "så ett områdes mål är månadernas mål viktade med antalet upphandlingar "
+        "(hela Finland: {goal:.1f} %).",
+        "en": "The goal changed during the period: each month's calls are measured against that "
+        "month's goal, so an area's goal is the months' goals weighted by its calls in each "
+        "(Finland in total: {goal:.1f} %).",
+    },
+    "no_goal": {"fi": "ei tavoitetta", "sv": "inget mål", "en": "no goal"},
+    "goal_marker": {"fi": "Tavoite", "sv": "Mål", "en": "Goal"},
+    "goal_weighted_marker": {
+        "fi": "Tavoite (kuukausien tavoitteet hankintamäärillä painotettuina)",
+        "sv": "Mål (månadernas mål viktade med antalet upphandlingar)",
+        "en": "Goal (each month's goal, weighted by the area's calls)",
+    },
+    "history_title": {
+        "fi": "Vuosittainen kehitys {first}–{last}: {area}",
+        "sv": "Utveckling per år {first}–{last}: {area}",
+        "en": "Yearly trend {first}–{last}: {area}",
+    },
+    "trend_title_yearly": {
+        "fi": "Vuosittainen kehitys: {area}",
+        "sv": "Utveckling per år: {area}",
+        "en": "Yearly trend: {area}",
+    },
+    "share_chart_title": {
+        "fi": "Ilmoitettu ja tunnistettu osuus hankinnoista {period}",
+        "sv": "Deklarerad och identifierad andel av upphandlingarna {period}",
+        "en": "Declared and detected share of calls, {period}",
+    },
+    "detected_bar": {
+        "fi": "Tunnistettu innovatiiviseksi (TenderWatch)",
+        "sv": "Identifierad som innovativ (TenderWatch)",
+        "en": "Detected innovative (TenderWatch)",
+    },
+    "possible_bar": {
+        "fi": "+ mahdollinen (TenderWatch)",
+        "sv": "+ möjlig (TenderWatch)",
+        "en": "+ possible (TenderWatch)",
+    },
+    "declared_bar": {
+        "fi": "Ilmoitettu innovatiiviseksi (hankkija)",
+        "sv": "Deklarerad som innovativ (upphandlaren)",
+        "en": "Declared innovative (buyer)",
+    },
 }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from monitor.reports.figures import AreaFigures, CallRow, Report
+from monitor.reports.figures import REVIEWS, TOTAL, AreaFigures, CallRow, Report
 from monitor.reports.i18n import LANGUAGES, TEXTS, t
 
 FORMATS = ("text", "csv", "html")
@@ -48,6 +48,17 @@ CSV_COLUMNS = (
     "goal_pct",
     "gap_to_goal_pp",
     "notices_used",
+    # Declared innovation (issue #16), appended so scripts reading the columns above keep working.
+    "declared",
+    "declared_share_pct",
+    "declared_value_eur",
+    "declared_value_share_pct",
+    "declared_and_detected",
+    "declared_not_detected",
+    "detected_not_declared",
+    "not_evaluated",
+    "previous_declared",
+    "declared_gap_to_goal_pp",
 )
 TEMPLATES = Path(__file__).parent / "templates"
 _env = Environment(
@@ -93,9 +104,19 @@ def csv_rows(report: Report) -> list[dict[str, Any]]:
                 "previous_innovative": a.prev_innovative,
                 "previous_innovative_share_pct": _num(a.prev_share),
                 "change_pp": _num(a.change_pp),
-                "goal_pct": _num(report.goal_percent),
+                "goal_pct": _num(a.goal_percent),
                 "gap_to_goal_pp": _num(a.gap_pp),
                 "notices_used": a.notices,
+                "declared": a.declared,
+                "declared_share_pct": _num(a.declared_share),
+                "declared_value_eur": _num(a.declared_value_eur),
+                "declared_value_share_pct": _num(a.declared_value_share),
+                "declared_and_detected": a.declared_and_detected,
+                "declared_not_detected": a.declared_not_detected,
+                "detected_not_declared": a.detected_not_declared,
+                "not_evaluated": a.not_evaluated,
+                "previous_declared": a.prev_declared,
+                "declared_gap_to_goal_pp": _num(a.declared_gap_pp),
             }
         )
     return out
@@ -130,10 +151,44 @@ def fmt_money(value: float | None, currency: str | None) -> str:
     return f"{value:,.0f} {unit}".replace(",", "\u00a0")
 
 
+def goal_text(report: Report, lang: str) -> str:
+    """The goal as the header says it: ``10 %``, or each goal of the period from its first month."""
+    steps = report.goal_steps
+    if not steps:
+        return t(lang, "no_goal")
+    if len(steps) == 1:
+        return f"{steps[0][1]:g} %"
+    return ", ".join(t(lang, "goal_steps", goal=g, start=f"{d:%Y-%m}") for d, g in steps)
+
+
+def goal_note(report: Report, lang: str) -> str:
+    """How a period with several goals is measured; empty when one goal applies."""
+    if len(report.goal_steps) < 2:
+        return ""
+    return t(lang, "goal_weighted", goal=report.goal_percent or 0.0)
+
+
+Reviews = dict[str, list[CallRow]]
+"""Review list name (``figures.REVIEWS``) → its calls (possibly cut short: see ``review_more``)."""
+
+
+def review_more(report: Report, review: str, shown: int, area: str | None = None) -> int:
+    """How many calls of a review list (of ``area``, default Finland in total) are not shown."""
+    figures = report.area(area or TOTAL)
+    n = figures.declared_not_detected if review == REVIEWS[0] else figures.detected_not_declared
+    return max(0, n - shown)
+
+
 def _ctx(report: Report, lang: str) -> dict[str, Any]:
     used = report.notices_used
     procedures = sum(a.calls + a.cancelled for a in report.areas)
     return {
+        "goal": goal_text(report, lang),
+        "goal_note": goal_note(report, lang),
+        "declared_intro": t(lang, "declared_intro", rule=report.declared_rule or "–"),
+        "not_evaluated": t(lang, "not_evaluated", n=report.total.not_evaluated)
+        if report.total.not_evaluated
+        else "",
         "used": t(lang, "used", procedures=procedures, notices=sum(used.values()), **used),
         "rules": t(lang, "rules", missing=report.total.value_missing),
         "unclassified": t(lang, "unclassified", n=report.total.unclassified)
@@ -142,13 +197,14 @@ def _ctx(report: Report, lang: str) -> dict[str, Any]:
     }
 
 
-def render_text(report: Report, lang: str = "fi") -> str:
+def render_text(report: Report, lang: str = "fi", reviews: Reviews | None = None) -> str:
     if lang not in LANGUAGES:
         lang = "fi"
+    ctx = _ctx(report, lang)
     head = (
         f"{t(lang, 'title')}\n"
         f"{t(lang, 'period')}: {report.period.label}   {t(lang, 'previous')}: {report.previous.label}   "
-        f"{t(lang, 'goal')}: {report.goal_percent:g} %\n"
+        f"{t(lang, 'goal')}: {ctx['goal']}\n"
     )
     cols = [
         (t(lang, "area"), NAME_WIDTH, "<"),
@@ -184,11 +240,82 @@ def render_text(report: Report, lang: str = "fi") -> str:
     lines += [line(a) for a in report.areas]
     lines.append("-" * len(lines[1]))
     lines.append(line(report.total))
-    ctx = _ctx(report, lang)
     lines += ["", ctx["used"], ctx["rules"]]
+    if ctx["goal_note"]:
+        lines.append(ctx["goal_note"])
     if ctx["unclassified"]:
         lines.append(ctx["unclassified"])
+    lines += ["", "", _declared_table(report, lang), "", ctx["declared_intro"]]
+    if ctx["not_evaluated"]:
+        lines.append(ctx["not_evaluated"])
+    for review, calls in (reviews or {}).items():
+        lines += ["", t(lang, f"review_{review.replace('-', '_')}") + f" ({len(calls)}):"]
+        lines += [_call_line(c, lang) for c in calls] or ["  " + t(lang, "review_none")]
+        more = review_more(report, review, len(calls))
+        if more:
+            lines.append("  " + t(lang, "review_more", n=more, review=review))
     return "\n".join(lines) + "\n"
+
+
+DECLARED_COLUMNS = (
+    ("area", NAME_WIDTH, "<"),
+    ("calls", 11, ">"),
+    ("detected_share", 11, ">"),
+    ("declared", 11, ">"),
+    ("declared_share", 11, ">"),
+    ("detected_value_share", 13, ">"),
+    ("declared_value_share", 13, ">"),
+    ("both", 9, ">"),
+    ("declared_only", 16, ">"),
+    ("detected_only", 16, ">"),
+    ("declared_gap", 19, ">"),
+)
+
+
+def declared_cells(a: AreaFigures, lang: str) -> list[str]:
+    """One area's line of the declared-next-to-detected table (text and HTML)."""
+    return [
+        a.name(lang),
+        str(a.calls),
+        fmt_pct(a.innovative_share),
+        str(a.declared),
+        fmt_pct(a.declared_share),
+        fmt_pct(a.innovative_value_share),
+        fmt_pct(a.declared_value_share),
+        str(a.declared_and_detected),
+        str(a.declared_not_detected),
+        str(a.detected_not_declared),
+        fmt_pp(a.declared_gap_pp, lang),
+    ]
+
+
+def _declared_table(report: Report, lang: str) -> str:
+    cols = [(t(lang, key), max(w, len(t(lang, key))), al) for key, w, al in DECLARED_COLUMNS]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(f"{c[:w]:{al}{w}}" for c, (_, w, al) in zip(cells, cols, strict=True))
+
+    header = line([name for name, _, _ in cols])
+    body = [line(declared_cells(a, lang)) for a in report.areas]
+    return "\n".join(
+        [
+            t(lang, "declared_title"),
+            header,
+            *body,
+            "-" * len(header),
+            line(declared_cells(report.total, lang)),
+        ]
+    )
+
+
+def _call_line(c: CallRow, lang: str) -> str:
+    answers = "; ".join(f"{k}: {', '.join(v)}" for k, v in c.declared_answers.items())
+    label = c.label or "–"
+    out = f"- {c.period_date}  {c.area:<15} {t(lang, 'label_word')}: {label:<10} {c.title or c.procedure_key}"
+    out += f"\n    {c.buyer_name or '–'} · {c.url or c.procedure_key}"
+    if answers:
+        out += f"\n    {t(lang, 'answers')}: {answers}"
+    return out
 
 
 def data_uri(png: bytes) -> str:
@@ -204,6 +331,7 @@ def render_html(
     highlight: str | None = None,
     image_src: dict[str, str] | None = None,
     intro: str | None = None,
+    reviews: Reviews | None = None,
 ) -> str:
     """The report page. Charts are embedded as data: URIs unless ``image_src`` names them
     (an email refers to its inline attachments as ``cid:…`` instead: mail clients block data: URIs)."""
@@ -231,12 +359,17 @@ def render_html(
         money=fmt_money,
         ctx=_ctx(report, lang),
         texts=TEXTS,
+        reviews=reviews or {},
+        review_more=lambda review, shown: review_more(report, review, shown, highlight),
+        declared_cells=lambda a: declared_cells(a, lang),
+        area_name=lambda key: report.area(key).name(lang) if key else "–",
+        declared_headers=[t(lang, key) for key, _, _ in DECLARED_COLUMNS],
     )
 
 
-def render(report: Report, fmt: str, lang: str = "fi") -> str:
+def render(report: Report, fmt: str, lang: str = "fi", reviews: Reviews | None = None) -> str:
     if fmt == "csv":
         return render_csv(report)
     if fmt == "html":
-        return render_html(report, lang)
-    return render_text(report, lang)
+        return render_html(report, lang, reviews=reviews)
+    return render_text(report, lang, reviews)

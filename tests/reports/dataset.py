@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from db.clock import utcnow
 from db.models.classification import ClassificationChange, NoticeClassification
+from db.models.declarations import NoticeDeclaration
 from db.record import Award, Buyer, Change, Money, NoticeRecord
 from db.store import RawDoc, Store
 
@@ -60,6 +61,8 @@ class N:
     """The classifier's label for this notice; None: not classified."""
     value: float | None = None
     currency: str = "EUR"
+    declared: bool | None = False
+    """What the buyer declared in this notice (its notice-level declaration); None: not evaluated."""
 
 
 @dataclass
@@ -93,6 +96,12 @@ class P:
         return max(labels, key=RANK.__getitem__) if labels else None
 
     @property
+    def declared(self) -> bool | None:
+        """Declared innovative when any notice is; None when no notice is evaluated."""
+        seen = [n.declared for n in self.notices if n.declared is not None]
+        return any(seen) if seen else None
+
+    @property
     def cancelled(self) -> bool:
         return any(n.kind == "cancel" for n in self.notices)
 
@@ -115,7 +124,8 @@ def expected(specs: list[P], start: date, end: date) -> dict[str, dict[str, floa
             a = out.setdefault(
                 key,
                 {"calls": 0, "innovative": 0, "possible": 0, "unclassified": 0, "cancelled": 0,
-                 "value_known": 0, "value_eur": 0.0, "innovative_value_eur": 0.0, "notices": 0},
+                 "value_known": 0, "value_eur": 0.0, "innovative_value_eur": 0.0, "notices": 0,
+                 "declared": 0, "declared_value_eur": 0.0, "declared_and_detected": 0, "not_evaluated": 0},
             )  # fmt: skip
             a["notices"] += len(p.counted_notices)
             if p.cancelled:
@@ -128,11 +138,18 @@ def expected(specs: list[P], start: date, end: date) -> dict[str, dict[str, floa
                 a["possible"] += 1
             elif p.label is None:
                 a["unclassified"] += 1
+            if p.declared:
+                a["declared"] += 1
+                a["declared_and_detected"] += p.label == "innovative"
+            elif p.declared is None:
+                a["not_evaluated"] += 1
             if p.value_eur is not None:
                 a["value_known"] += 1
                 a["value_eur"] += p.value_eur
                 if p.label == "innovative":
                     a["innovative_value_eur"] += p.value_eur
+                if p.declared:
+                    a["declared_value_eur"] += p.value_eur
     return out
 
 
@@ -193,6 +210,30 @@ def edge_cases() -> list[P]:
         P("stockholm", [N("call", d(2026, 10, 15), "innovative", 1e6)], "buyer abroad: not counted"),
         P("unknown", [N("call", d(2026, 10, 16), None, 3_000.0)], "not classified yet"),
         P("hansel", [N("call", d(2026, 10, 17), "possible", 4_000_000.0)], "central purchasing body"),
+        P(
+            "vayla",
+            [N("call", d(2026, 10, 18), "none", 300_000.0, declared=True)],
+            "declared by the buyer, not detected",
+        ),
+        P(
+            "vayla",
+            [
+                N("call", d(2026, 10, 19), "possible", 200_000.0),
+                N("award", d(2026, 11, 30), "none", declared=True),
+            ],
+            "declared in the award notice (HILMA's answers), counted in the call's month",
+        ),
+        P(
+            "thl",
+            [N("call", d(2026, 10, 20), "innovative", 90_000.0, declared=True)],
+            "declared and detected",
+        ),
+        P("thl", [N("call", d(2026, 10, 21), "innovative", 10_000.0)], "detected, not declared"),
+        P(
+            "tem",
+            [N("call", d(2026, 10, 22), "innovative", 20_000.0, declared=None)],
+            "detected, not evaluated",
+        ),
     ]
 
 
@@ -213,7 +254,7 @@ def generated(seed: int = 8, n: int = 110) -> list[P]:
         if rng.random() < 0.05:
             specs.append(P(buyer, [N("direct", day, rng.choice(labels), value, currency)]))
             continue
-        notices.append(N("call", day, rng.choice(labels), value, currency))
+        notices.append(N("call", day, rng.choice(labels), value, currency, rng.random() < 0.15))
         later = day
         for _ in range(rng.choice([0, 0, 0, 1, 2])):
             later += timedelta(days=rng.randint(1, 20))
@@ -242,6 +283,7 @@ def ingest(session: Session, specs: list[P], seed: int = 1) -> None:
     store = Store(session, clock=lambda: datetime(2026, 12, 20, 12, tzinfo=UTC))
     number = 0
     labelled: list[tuple[int, int, str]] = []
+    declared: list[tuple[int, bool]] = []
     for i, p in enumerate(specs):
         proc_id = _uuid(rng)
         call_ref = None
@@ -284,10 +326,23 @@ def ingest(session: Session, specs: list[P], seed: int = 1) -> None:
             p.pk = result.procedure_pk
             if n.label is not None:
                 labelled.append((result.notice_pk, result.procedure_pk, n.label))
+            if n.declared is not None:
+                declared.append((result.notice_pk, n.declared))
     session.flush()
     for notice_pk, proc_pk, label in labelled:
         classify(session, notice_pk, proc_pk, label)
+    for notice_pk, flag in declared:
+        declare(session, notice_pk, flag)
     session.flush()
+
+
+def declare(session: Session, notice_pk: int, declared: bool) -> None:
+    """Store a notice-level declaration, as ``monitor.classify.declarations`` does."""
+    session.query(NoticeDeclaration).filter_by(notice_pk=notice_pk).delete()
+    answers = {"BT-776": ["mar-nov"]} if declared else {"BT-776": ["org-nov"]}
+    session.add(NoticeDeclaration(notice_pk=notice_pk, lot_id="", answers=answers, declared=declared,
+                                  matched=["new_to_market"] if declared else [], rule_version="t1",
+                                  changed_at=utcnow()))  # fmt: skip
 
 
 def classify(session: Session, notice_pk: int, procedure_pk: int, label: str, old: str | None = None) -> None:

@@ -23,7 +23,7 @@ COUNTS = ("calls", "innovative", "possible", "unclassified", "cancelled", "value
 
 def _report(url, branches, period=OCTOBER):
     with session_scope(url) as session:
-        return build_report(session, branches, period, goal_percent=5.0)
+        return build_report(session, branches, period, goal=5.0)
 
 
 def test_figures_match_the_truth(stored_set, branches) -> None:

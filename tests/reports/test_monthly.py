@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from db.models.alerts import OutboxMessage, Subscriber
 from db.session import session_scope
 from monitor.alerts.sender import send_pending
-from monitor.appconfig.models import ServiceConfig
+from monitor.appconfig.models import GoalPeriod, ServiceConfig
 from monitor.reports.monthly import due_period, queue_monthly_reports
 from monitor.reports.periods import Period, first_working_day
 from monitor.settings import Settings
@@ -81,7 +81,7 @@ def test_each_branch_contact_gets_one_email_per_period(db_url, branches, smtp, t
         ),
         P("tem", [N("call", date(2026, 10, 6), "none", 40_000.0)], "Toimistotarvikkeet"),
         P("tem", [N("call", date(2026, 9, 6), "innovative", 40_000.0)], "Syyskuun kilpailutus"),
-        P("thl", [N("call", date(2026, 10, 7), "possible", None)], "Rokotekylmäketju"),
+        P("thl", [N("call", date(2026, 10, 7), "possible", None, declared=True)], "Rokotekylmäketju"),
     ]
     with session_scope(db_url) as session:
         dataset.ingest(session, specs)
@@ -94,7 +94,10 @@ def test_each_branch_contact_gets_one_email_per_period(db_url, branches, smtp, t
                 Subscriber(email="firm@example.com", kind="company"),
             ]
         )
-    config = SimpleNamespace(branches=branches, service=ServiceConfig(innovation_goal_percent=10.0))
+    config = SimpleNamespace(
+        branches=branches,
+        service=ServiceConfig(innovation_goal=[GoalPeriod(start=date(2019, 6, 6), percent=10.0)]),
+    )
     settings = _settings(smtp, tmp_path, db_url)
 
     sunday = datetime(2026, 10, 31, 22, 30, tzinfo=UTC)  # Sunday 1 Nov in Helsinki: not yet
@@ -144,5 +147,14 @@ def test_each_branch_contact_gets_one_email_per_period(db_url, branches, smtp, t
     assert subject == "Innovation procurement 2026-10: Ministry of Social Affairs and Health"
     stm_text = stm.get_body(("plain",)).get_content()
     assert "Calls: 1   Innovative: 0   Possible: 1" in stm_text and "No calls labelled innovative" in stm_text
+    # Declared next to detected: the buyer declared the call the classifier found only possible.
+    assert "Declared: 1   Declared share: 100.0 % (90.0 pp above the goal of 10 %)" in stm_text
+    assert "Both: 0   Declared only: 1   Detected only: 0" in stm_text
+    review = stm_text.split("Declared innovative but not detected (1):\n", 1)[1]
+    assert review.startswith(
+        "- Hankinta 3: Rokotekylmäketju (Terveyden ja hyvinvoinnin laitos THL, 2026-10-07, possible)"
+    )
+    assert "Answers" not in review and "Buyer's answers: BT-776: mar-nov" in review
+    assert "Detected innovative but not declared (0):\n  None." in stm_text
     (kunnat,) = smtp.to("kunnat@example.org")
     assert str(kunnat["Subject"]).strip() == "Innovativ upphandling 2026-10: Kommuner"

@@ -47,4 +47,8 @@ def test_csv_columns_are_stable() -> None:
         "innovative_value_share_pct", "previous_start", "previous_end", "previous_calls",
         "previous_innovative", "previous_innovative_share_pct", "change_pp", "goal_pct", "gap_to_goal_pp",
         "notices_used",
+        # issue #16, appended: the columns above keep their positions
+        "declared", "declared_share_pct", "declared_value_eur", "declared_value_share_pct",
+        "declared_and_detected", "declared_not_detected", "detected_not_declared", "not_evaluated",
+        "previous_declared", "declared_gap_to_goal_pp",
     )  # fmt: skip
