@@ -73,3 +73,7 @@ TENDERWATCH_COMMIT_EVERY = 200  # Used by StorePipeline: one transaction per 200
 # Used by StorePipeline: ...or after 2 s, so a slow crawl never holds SQLite's write lock for long.
 TENDERWATCH_COMMIT_SECONDS = 2.0
 TENDERWATCH_PROGRESS = False  # Used by ProgressReporter: print JSON progress lines for the parent
+# Used by StorePipeline: a document that failed (download or parse) is fetched again by later
+# crawls, this many attempts in all, then given up and reported; the runner sets it from the
+# source's ``retry_failed_documents``. Five crawls span an hour or more on every schedule.
+TENDERWATCH_RETRY_FAILED_DOCUMENTS = 5

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import Connection
-from sqlalchemy.schema import SchemaItem
 
 from db.base import Base
 from db.models import *  # noqa: F403  (registers every table on Base.metadata)
@@ -24,20 +23,8 @@ def run_migrations_online() -> None:
         conn.commit()
 
 
-def _include_object(
-    obj: SchemaItem,
-    name: str | None,
-    type_: str,
-    reflected: bool,
-    compare_to: SchemaItem | None,
-) -> bool:
-    # APScheduler's job store creates and owns its own table; it is not ours to migrate.
-    return not (type_ == "table" and name == "apscheduler_jobs")
-
-
 def _run(connection: Connection) -> None:
     context.configure(
-        include_object=_include_object,
         connection=connection,
         target_metadata=target_metadata,
         # SQLite cannot ALTER most things in place; batch mode copies the table instead.

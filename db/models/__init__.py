@@ -6,6 +6,7 @@ One module per area; each area's owner adds its import line below.
 from db.base import Base
 from db.models.alerts import AlertSourceDone, OutboxMessage, Subscriber, Subscription  # noqa: F401
 from db.models.classification import ClassificationChange, NoticeClassification  # noqa: F401
+from db.models.failures import DocumentFailure  # noqa: F401
 from db.models.health import HealthProblem  # noqa: F401
 from db.models.notices import (  # noqa: F401
     Notice,
@@ -18,5 +19,6 @@ from db.models.notices import (  # noqa: F401
 )
 from db.models.reports import ReportProcedure  # noqa: F401
 from db.models.runs import CrawlRun, SourceWatermark  # noqa: F401
+from db.models.scheduler import ScheduledJob  # noqa: F401
 
 __all__ = ["Base"]
