@@ -21,7 +21,8 @@ What it plays (only the parts the spiders use, as docs/ted.md and docs/hilma.md 
   the spider's guess, so the spider's self-correction is exercised. 404 after ``today``.
 - HILMA ``POST /avp/eformnotices/docs/search`` (``datePublished`` window filter, ``top``/``skip``,
   ``@odata.count``, and ``select`` checked against the index's fields as Azure AI Search does:
-  a name the index lacks answers 400 naming it) and ``GET /avp-eforms/external-read/v1/notices?id=..`` (≤ 50, base64
+  a name the index lacks answers 400 naming it) and
+  ``GET /avp-eforms/external-read/v1/notices?id=..`` (≤ 50, base64
   ``eForm`` and ``hilmaStatistics``), both requiring ``Ocp-Apim-Subscription-Key``. HILMA holds
   the corpus's Finnish notices.
 

@@ -25,14 +25,14 @@ from scrapers.spiders.hilma import KEY_ENV
 from tests.scrapers.conftest import Crawler, get_run
 
 KEY = {KEY_ENV: "loopback-key"}
+TRUNCATED = b"<?xml version='1.0'?><ContractNotice><cbc:ID>trunc"
+HTML_200 = b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head></html>"
 
 
 @pytest.fixture(scope="module")
 def corpus(today: date) -> list[CorpusNotice]:
     """Smaller than the package's corpus: these tests crawl the same window several times."""
     return make_corpus(150, seed=5, start=today - timedelta(days=4), end=today)
-TRUNCATED = b"<?xml version='1.0'?><ContractNotice><cbc:ID>trunc"
-HTML_200 = b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head></html>"
 
 
 def stored_ids(db_url: str, source: str) -> set[str]:
@@ -194,9 +194,7 @@ def test_hilma_an_index_without_one_of_the_id_fields_is_searched_anyway(
     assert stats["tenderwatch/hilma_select_dropped"] == "noticeId,id"
 
 
-def test_hilma_a_long_gap_advances_window_by_window(
-    sqlite_url: str, tmp_path, today: date
-) -> None:
+def test_hilma_a_long_gap_advances_window_by_window(sqlite_url: str, tmp_path, today: date) -> None:
     """A run that ends half-way keeps the windows it finished: the next one resumes there."""
     corpus = make_corpus(120, seed=11, start=today - timedelta(days=40), end=today)
     with LoopbackSources(corpus) as server:
@@ -208,7 +206,8 @@ def test_hilma_a_long_gap_advances_window_by_window(
         first = crawl("hilma", env=KEY, overlap_days=0)
         assert first.status == "failed" and first.close_reason == "api_error"
         mark = watermark(sqlite_url, "hilma")
-        assert mark is not None and midnight(today - timedelta(days=40)) < mark < midnight(today - timedelta(days=20))
+        start = midnight(today - timedelta(days=40))
+        assert mark is not None and start < mark < start + timedelta(days=20)  # some windows, not all
         done = {i for i, n in server.hilma_ids.items() if midnight(n.publication_date) < mark}
         assert done and done <= stored_ids(sqlite_url, "hilma")
 
