@@ -12,6 +12,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from db.locks import held
 from db.session import get_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -25,7 +26,10 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    """Apply migrations up to ``revision``; processes starting at once take turns (the second
+    finds the schema already there), so two ``run --once`` after an upgrade do not collide."""
+    with held(url, "migrate"):
+        command.upgrade(alembic_config(url), revision)
 
 
 def current_revision(url: str) -> str | None:
