@@ -136,7 +136,7 @@ def test_bad_documents_are_recorded_and_the_rest_stored(
     assert sum(v for k, v in outcome.errors.items() if k.startswith("parse_")) == 2
 
     fake.reset_counts()
-    crawl("ted", start_days_back=3)  # the same window again
+    crawl("ted", from_date=str(window))  # the same window again
     # A document kept as a failure is fetched again (issue #13); the stored ones are not.
     assert fake.counts["ted_xml"] == 2 and set(dict(failures(crawl.db_url))) == {numbers[0], numbers[1]}
 
