@@ -242,9 +242,15 @@ class Store:
         """The watermark a crawl may set, given the documents it ``listed`` to fetch (id → day).
 
         Never past a listed document that is not stored (nor given up): at most the day before
-        the oldest such one (``db.store_failures.hold``); None means "do not move it".
+        the oldest such one (``db.store_failures.hold``); None means "do not move it". Failures
+        of listed documents that are stored by now are deleted.
         """
         known = self.known_ids(source, listed, publication_numbers=publication_numbers)
+        # Known now, and not given up: a good copy came, perhaps from another source (HILMA
+        # brought a notice whose TED XML failed); its failure is history.
+        store_failures.clear(
+            self.session, source, known - store_failures.given_up(self.session, source, known)
+        )
         return store_failures.hold(value, {i: day for i, day in listed.items() if i not in known})
 
     # ------------------------------------------------------------------------------ crawl runs

@@ -309,6 +309,19 @@ def test_the_watermark_stops_before_a_listed_notice_that_is_not_stored(session: 
     assert s.held_watermark("ted", end, {missing: None}) is None  # no day known: do not move
     s.record_fetch_failure(FailedDocument("ted", missing, "download", "HTTP 403"), give_up_after=1)
     assert s.held_watermark("ted", end, listed) == end  # given up: it holds nothing any more
+    assert session.get(DocumentFailure, ("ted", missing)) is not None  # and stays reported
+
+
+def test_a_failure_another_source_made_good_is_cleared_when_the_crawl_settles(session: Session) -> None:
+    rec = call()
+    s = store(session)
+    number = rec.publication_number
+    s.record_fetch_failure(FailedDocument("ted", number, "download", "HTTP 403"))
+    s.ingest(rec, raw(rec, "hilma", "100001"))  # HILMA brought the same notice
+    end = NOW + timedelta(days=1)
+    assert s.held_watermark("ted", end, {number: NOW.date()}, publication_numbers=True) == end
+    session.expire_all()
+    assert session.get(DocumentFailure, ("ted", number)) is None
 
 
 def test_states_follow_time_and_planning(session: Session) -> None:

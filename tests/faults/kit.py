@@ -8,11 +8,14 @@ can live beside these without sharing fixtures by accident.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import random
 import subprocess
 import sys
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,8 @@ from db.models.failures import DocumentFailure
 from db.models.notices import Notice
 from db.models.runs import CrawlRun
 from db.session import session_scope
-from monitor.demo.loopback import LoopbackSources
+from monitor.demo.loopback import CorpusNotice, LoopbackSources
+from monitor.demo.samples.builder import random_spec
 from monitor.settings import Settings
 from monitor.subscribers import SubscriberSpec, upsert
 from tests.alerts.conftest import SmtpSink
@@ -97,6 +101,24 @@ def start_cli(settings: Settings, log: Path, *args: str) -> subprocess.Popen[byt
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
     )
+
+
+def open_calls(seed: int, days: list[date], now: datetime, first_number: int) -> list[CorpusNotice]:
+    """One new Finnish call per entry of ``days`` (published that day), open for a month: each
+    one is news to a subscriber of everything Finnish, so each is exactly one alert."""
+    rng = random.Random(seed)
+    out = []
+    for i, day in enumerate(days):
+        spec = random_spec(rng, subtype="16")
+        spec = dataclasses.replace(
+            spec,
+            publication_number=f"{first_number + i:08d}-{day.year}",
+            publication_date=day,
+            buyers=[dataclasses.replace(b, country="FIN") for b in spec.buyers],
+            lots=[dataclasses.replace(lot, deadline=now + timedelta(days=30)) for lot in spec.lots],
+        )
+        out.append(CorpusNotice.from_spec(spec))
+    return out
 
 
 def subscribe_everyone(db_url: str) -> None:

@@ -10,39 +10,27 @@ is left pending, sending or failed, no crawl run is left running.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
-import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from monitor.demo.loopback import CorpusNotice, LoopbackSources, make_corpus
-from monitor.demo.samples.builder import random_spec
+from monitor.demo.loopback import LoopbackSources, make_corpus
 from tests.alerts.conftest import SmtpSink
-from tests.faults.kit import CLI_TIMEOUT, settings_for, sources_config, start_cli, subscribe_everyone, tally
+from tests.faults.kit import (
+    CLI_TIMEOUT,
+    open_calls,
+    settings_for,
+    sources_config,
+    start_cli,
+    subscribe_everyone,
+    tally,
+)
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
 ROUNDS = 3
-
-
-def _calls(round_: int, day: date, now: datetime) -> list[CorpusNotice]:
-    """Twelve new Finnish calls published on ``day``, open for a month: each one is news."""
-    rng = random.Random(round_)
-    out = []
-    for i in range(12):
-        spec = random_spec(rng, subtype="16")
-        spec = dataclasses.replace(
-            spec,
-            publication_number=f"{900000 + 100 * round_ + i:08d}-{day.year}",
-            publication_date=day,
-            buyers=[dataclasses.replace(b, country="FIN") for b in spec.buyers],
-            lots=[dataclasses.replace(lot, deadline=now + timedelta(days=30)) for lot in spec.lots],
-        )
-        out.append(CorpusNotice.from_spec(spec))
-    return out
 
 
 def test_two_cycles_at_once_deliver_every_alert_exactly_once(
@@ -58,7 +46,7 @@ def test_two_cycles_at_once_deliver_every_alert_exactly_once(
             subscribe_everyone(pg_url)
             figures = []
             for round_ in range(ROUNDS):
-                fake.add_notices(_calls(round_, today, now))
+                fake.add_notices(open_calls(round_, [today] * 12, now, 900000 + 100 * round_))
                 logs = [tmp_path / f"round{round_}-{i}.log" for i in range(2)]
                 procs = [start_cli(settings, log, "run", "--once") for log in logs]
                 codes = [p.wait(timeout=CLI_TIMEOUT) for p in procs]

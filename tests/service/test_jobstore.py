@@ -8,7 +8,10 @@ missed while it was down still fires once on start within the grace time.
 
 from __future__ import annotations
 
+import base64
 import pickle
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -58,14 +61,13 @@ def _crawl_runs(url: str) -> list[CrawlRun]:
         return list(session.scalars(select(CrawlRun).where(CrawlRun.finished_at.is_not(None))))
 
 
-def test_the_service_never_unpickles_anything_from_the_database(
-    tmp_path: Path, sqlite_url: str, fake_sources: LoopbackSources, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings = _settings(tmp_path, sqlite_url, fake_sources)
-    marker = tmp_path / "unpickled"
+@contextmanager
+def planted_pickles(url: str, marker: Path) -> Iterator[None]:
+    """Rows that unpickle into ``open(marker, "w")`` where APScheduler's SQLAlchemy job store read
+    its jobs (as an older ``serve`` left them, or anyone able to write one row), due now; and
+    hostile text in our own table. The old table is dropped again on exit (it is not ours)."""
     payload = pickle.dumps(_Payload(marker))
-    # A row as APScheduler's SQLAlchemy job store wrote them (an older `serve`, or anyone able to
-    # write one row), due now; and hostile text in our own table.
+    as_text = base64.b64encode(payload).decode("ascii")  # text columns hold no NUL on PostgreSQL
     legacy = Table(
         "apscheduler_jobs",
         MetaData(),
@@ -73,14 +75,25 @@ def test_the_service_never_unpickles_anything_from_the_database(
         Column("next_run_time", Float(25), index=True),
         Column("job_state", LargeBinary, nullable=False),
     )
-    engine = get_engine(sqlite_url)
+    engine = get_engine(url)
     legacy.create(engine)
-    with engine.begin() as conn:
-        conn.execute(legacy.insert().values(id="crawl:ted", next_run_time=0.0, job_state=payload))
-        conn.execute(legacy.insert().values(id="evil", next_run_time=0.0, job_state=payload))
-    with session_scope(sqlite_url) as session:
-        session.add(ScheduledJob(job_id="evil", next_run_time=None, trigger=payload.decode("latin-1")))
-        session.add(ScheduledJob(job_id="send", next_run_time=None, trigger=payload.decode("latin-1")))
+    try:
+        with engine.begin() as conn:
+            conn.execute(legacy.insert().values(id="crawl:ted", next_run_time=0.0, job_state=payload))
+            conn.execute(legacy.insert().values(id="evil", next_run_time=0.0, job_state=payload))
+        with session_scope(url) as session:
+            session.add(ScheduledJob(job_id="evil", next_run_time=None, trigger=as_text))
+            session.add(ScheduledJob(job_id="send", next_run_time=None, trigger=as_text))
+        yield
+    finally:
+        legacy.drop(engine, checkfirst=True)
+
+
+def test_the_service_never_unpickles_anything_from_the_database(
+    tmp_path: Path, sqlite_url: str, fake_sources: LoopbackSources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(tmp_path, sqlite_url, fake_sources)
+    marker = tmp_path / "unpickled"
     unpickled: list[bytes] = []
     real_loads = pickle.loads
 
@@ -89,7 +102,7 @@ def test_the_service_never_unpickles_anything_from_the_database(
         return real_loads(data, *args, **kwargs)
 
     monkeypatch.setattr(pickle, "loads", loads)
-    with RunningService(settings) as running:
+    with planted_pickles(sqlite_url, marker), RunningService(settings) as running:
         eventually(lambda: len(_crawl_runs(sqlite_url)) >= 1, 90, "a crawl from the configured schedule")
         assert running.service.scheduler is not None
         jobs = {job.id for job in running.service.scheduler.get_jobs()}
