@@ -312,7 +312,7 @@ class StorePipeline:
 
     def _schedule_commit(self) -> None:
         """Commit a started batch at the latest ``commit_seconds`` later, even if no more notices
-        come (HILMA's 10-second delay): on SQLite an open batch holds the write lock."""
+        come (HILMA's 12.5-second delay): on SQLite an open batch holds the write lock."""
         reactor = sys.modules.get("twisted.internet.reactor")
         if reactor is None:
             return  # not inside a crawl (a unit test): importing it here would install one
