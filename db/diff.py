@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from db.record import Money, NoticeRecord
+from db.store_keys import is_partial_change
 
 DIFF_FIELDS = ("deadline", "value", "lots", "cpv", "documents_url", "title", "description")
 
@@ -37,21 +38,28 @@ def diff_records(old: NoticeRecord, new: NoticeRecord) -> dict[str, dict[str, An
 
     ``lots`` also carries ``added`` and ``removed`` lot ids; ``documents_url`` compares the set
     of procedure and lot document URLs; ``deadline`` is the record's earliest deadline.
+
+    A legacy TED corrigendum (F14) repeats only what it changes (``is_partial_change``): a
+    field it leaves empty is not a removal and is not compared, and of the CPV codes it
+    repeats only the main one.
     """
+    partial = is_partial_change(new.form_type, new.sdk_version)
     out: dict[str, dict[str, Any]] = {}
     pairs: dict[str, tuple[Any, Any]] = {
         "deadline": (_iso(old.deadline), _iso(new.deadline)),
         "value": (_money(old.estimated_value), _money(new.estimated_value)),
-        "cpv": (old.all_cpv, new.all_cpv),
+        "cpv": ([old.cpv_main], [new.cpv_main]) if partial else (old.all_cpv, new.all_cpv),
         "documents_url": (_documents(old), _documents(new)),
         "title": (old.title, new.title),
         "description": (old.description, new.description),
     }
     for name, (a, b) in pairs.items():
+        if partial and not (b and b != [None]):
+            continue
         if a != b:
             out[name] = {"old": a, "new": b}
     old_lots, new_lots = _lot_ids(old), _lot_ids(new)
-    if old_lots != new_lots:
+    if old_lots != new_lots and not (partial and not new_lots):
         out["lots"] = {
             "old": old_lots,
             "new": new_lots,

@@ -19,7 +19,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.models.notices import Notice, NoticeDiff, NoticeSource, Procedure, ProcedureEvent
-from db.store_keys import AWARD_FORMS, publication_key
+from db.store_keys import AWARD_FORMS, is_partial_change, publication_key
 from db.store_sql import rowcount, update_by_pk
 
 
@@ -144,8 +144,11 @@ def summarise(facts: list[NoticeFacts], now: datetime) -> dict[str, Any]:
     # Award and result notices report on the call; the call (or its latest change) says what
     # is being bought and until when.
     informative = [f for f in ordered if (f.form_type or "").lower() not in AWARD_FORMS] or ordered
-    current = informative[-1]
     deadline = next((f.deadline for f in reversed(informative) if f.deadline is not None), None)
+    # A legacy TED corrigendum says only what it changes (its new deadline counts, above); what
+    # is being bought still reads from the notice it corrects.
+    complete = [f for f in informative if not is_partial_change(f.form_type, f.record.get("sdk_version"))]
+    current = (complete or informative)[-1]
     lifecycles = {f.lifecycle for f in facts}
     has_call = bool(lifecycles - {"planning"})
     is_cancelled = "cancel" in lifecycles

@@ -52,6 +52,7 @@ from db.store_batch import ingest_many
 from db.store_failures import RETRY_FAILED_DOCUMENTS, FailedDocument
 from db.store_keys import (
     differing_fields,
+    legacy_procedure_start,
     normalise_version,
     procedure_key,
     publication_key,
@@ -327,7 +328,7 @@ class Store:
             return "unchanged"
         merged = NoticeRecord.from_dict(data)
         values = notice_columns(merged, data, rhash, raw.source, raw.source_id)
-        proc_pk, _ = self._procedure(procedure_key(merged, raw.source, raw.source_id), now)
+        proc_pk, _ = self._procedure_of(merged, raw, now)
         values.update(procedure_pk=proc_pk, updated_at=now)
         update_by_pk(self.session, Notice, existing.pk, values)
         touched = {existing.procedure_pk, proc_pk}
@@ -404,6 +405,23 @@ class Store:
         found = query(self.session, "procedure_by_key", key=key).scalar_one()
         return found, False
 
+    def _procedure_of(self, record: NoticeRecord, raw: RawDoc, now: datetime) -> tuple[int, bool]:
+        """The procedure a notice belongs to: its BT-04 (or synthetic key), created if new.
+
+        A legacy TED notice's key names the earliest publication it refers to; when that notice
+        is stored and itself belongs to an earlier one's procedure (PIN → call → award →
+        modification), this notice joins that procedure, so a chain longer than one reference
+        forms one procedure when its notices arrive in publication order (as the package
+        backfill delivers them). A chain stored in another order keeps its later part apart.
+        """
+        key = procedure_key(record, raw.source, raw.source_id)
+        start = legacy_procedure_start(key)
+        if start is not None and start != publication_key(record.publication_number):
+            found = query(self.session, "procedure_of_publication", pub=start).first()
+            if found is not None:
+                return found[0], False
+        return self._procedure(key, now)
+
     def _insert_new(
         self,
         record: NoticeRecord,
@@ -414,7 +432,7 @@ class Store:
         raw_hash: str,
         now: datetime,
     ) -> IngestResult | None:
-        proc_pk, proc_is_new = self._procedure(procedure_key(record, raw.source, raw.source_id), now)
+        proc_pk, proc_is_new = self._procedure_of(record, raw, now)
         values = notice_columns(record, data, rhash, raw.source, raw.source_id)
         ref = values["changed_notice_ref"]
         base = self._resolve(ref) if ref else None

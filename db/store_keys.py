@@ -36,6 +36,33 @@ def publication_key(number: str | None) -> str | None:
     return f"{int(m.group(1))}-{m.group(2)}" if m else None
 
 
+LEGACY_PROCEDURE_PREFIX = "ted-legacy:"
+"""Procedure ids of legacy TED notices (TED_EXPORT, before eForms), which have no BT-04: the
+prefix and the publication key of the first notice of the chain, ``ted-legacy:405809-2019``."""
+
+LEGACY_SCHEMA_PREFIX = "R2.0."
+"""``sdk_version`` of a record parsed from legacy TED XML (``R2.0.9.S03.E01``, ``R2.0.8``)."""
+
+
+def legacy_procedure_id(number: str | None) -> str | None:
+    """The synthetic procedure id of a legacy notice chain starting at publication ``number``."""
+    key = publication_key(number)
+    return f"{LEGACY_PROCEDURE_PREFIX}{key}" if key else None
+
+
+def legacy_procedure_start(procedure_key: str) -> str | None:
+    """The publication key a legacy procedure id names (``ted-legacy:405809-2019`` → ``405809-2019``)."""
+    if procedure_key.startswith(LEGACY_PROCEDURE_PREFIX):
+        return publication_key(procedure_key[len(LEGACY_PROCEDURE_PREFIX) :])
+    return None
+
+
+def is_partial_change(form_type: str | None, sdk_version: str | None) -> bool:
+    """A legacy TED corrigendum (F14): it repeats only what it changes, unlike an eForms change
+    notice, which repeats the whole notice. Diffs and procedure summaries read only what it says."""
+    return form_type == "change" and (sdk_version or "").startswith(LEGACY_SCHEMA_PREFIX)
+
+
 def normalise_version(version: str | None) -> str | None:
     if version is None:
         return None

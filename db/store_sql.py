@@ -102,6 +102,10 @@ def _queries() -> dict[str, Any]:
             r.content_hash == bindparam("hash"),
         ),
         "procedure_by_key": select(p.id).where(p.procedure_key == bindparam("key")),
+        "procedure_of_publication": select(n.procedure_pk)
+        .where(n.publication_key == bindparam("pub"))
+        .order_by(n.id)
+        .limit(1),
     }
 
 

@@ -30,7 +30,7 @@ from db.record import Lot, NoticeRecord, Signals
 from db.session import get_sessionmaker
 from db.store import FailedDocument, IngestResult, RawDoc, Store
 from scrapers.items import DocumentItem, FailedDocumentItem, WatermarkItem
-from scrapers.parsers import NoticeParseError, parse_notice
+from scrapers.parsers import NoticeParseError, parse_notice, sniff_kind, ted_codes
 
 log = logging.getLogger(__name__)
 
@@ -96,18 +96,24 @@ def national_signals(record: NoticeRecord) -> Signals:
 
 
 def mentions_any_country(content: bytes, countries: frozenset[str]) -> bool:
-    """Whether the document writes any of these codes as a ``cbc:IdentificationCode``.
+    """Whether the document writes any of these countries where a buyer's country is written.
 
-    A necessary condition for a buyer from there (eForms writes ``<cbc:IdentificationCode
-    listName="country">FIN</cbc:IdentificationCode>``), checked on the bytes before parsing:
-    a TED day is ~2 % Finnish, and this skips parsing the other 98 %. The exact filter on the
-    parsed buyers still decides.
+    A necessary condition for a buyer from there, checked on the bytes before parsing: a TED
+    day is ~2 % Finnish, and this skips parsing the other 98 %. The exact filter on the parsed
+    buyers still decides. eForms writes ``<cbc:IdentificationCode listName="country">FIN</…>``;
+    legacy TED XML writes ISO alpha-2 (``<COUNTRY VALUE="FI"/>``, ``<ISO_COUNTRY VALUE="FI"/>``,
+    with ``UK`` and ``EL`` for the United Kingdom and Greece).
 
     >>> mentions_any_country(b'<cbc:IdentificationCode listName="country">FIN</c', frozenset({"FIN"}))
     True
     >>> mentions_any_country(b"<NoticeLanguageCode>FIN</c><IdentificationCode>DEU<", frozenset({"FIN"}))
     False
+    >>> legacy = b'<TED_EXPORT><CODED_DATA_SECTION><ISO_COUNTRY VALUE="FI"/>'
+    >>> mentions_any_country(legacy, frozenset({"FIN"})), mentions_any_country(legacy, frozenset({"SWE"}))
+    (True, False)
     """
+    if sniff_kind(content) == "ted-export":
+        return _legacy_country_pattern(countries).search(content) is not None
     pattern = _country_pattern(countries)
     return pattern.search(content) is not None
 
@@ -117,6 +123,14 @@ def _country_pattern(countries: frozenset[str]) -> re.Pattern[bytes]:
     alternatives = b"|".join(re.escape(c.encode("ascii")) for c in sorted(countries))
     # The element, not just ">FIN<": FIN is also the Finnish *language* code (NoticeLanguageCode).
     return re.compile(rb"IdentificationCode[^>]*>\s*(?:" + alternatives + rb")\s*<")
+
+
+@functools.cache
+def _legacy_country_pattern(countries: frozenset[str]) -> re.Pattern[bytes]:
+    codes = sorted(a2 for a2, a3 in ted_codes.COUNTRY_ALPHA3.items() if a3 in countries)
+    alternatives = b"|".join(re.escape(c.encode("ascii")) for c in codes) or b"(?!)"
+    # COUNTRY VALUE="…": the buyer's address (and ISO_COUNTRY); never the language (LG="FI").
+    return re.compile(rb'COUNTRY VALUE="(?:' + alternatives + rb')"')
 
 
 def _union(base: Signals, add: Signals | None) -> Signals:
@@ -129,8 +143,9 @@ def _union(base: Signals, add: Signals | None) -> Signals:
 
 
 class StorePipeline:
-    """Parse with :func:`scrapers.parsers.eforms.parse_notice`, then store a batch at a time
-    (``Store.ingest_many``: batched inserts; one by one only to isolate a failing notice).
+    """Parse with :func:`scrapers.parsers.parse_notice` (eForms or legacy TED XML), then store a
+    batch at a time (``Store.ingest_many``: batched inserts; one by one only to isolate a failing
+    notice).
 
     Counters (crawl-run figures): ``tenderwatch/seen``, ``/new``, ``/updated``, ``/duplicate``,
     ``/filtered`` (wrong country), ``/failed_documents`` (failed, to be fetched again),

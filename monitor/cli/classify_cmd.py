@@ -19,7 +19,7 @@ from monitor.classify import classify, load_rules
 from monitor.classify.evaluate import describe, evaluate, load_labels
 from monitor.classify.service import preview, procedure_label, since_date, stored_classification
 from monitor.settings import get_settings
-from scrapers.parsers.eforms import parse_notice
+from scrapers.parsers import parse_notice
 
 RULES_OPTION = click.option(
     "--rules",
@@ -67,7 +67,7 @@ def _print_result(result: Any, header: str, out: Any = None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per notice, one per line.")
 @RULES_OPTION
 def classify_command(paths: tuple[Path, ...], as_json: bool, rules_path: Path | None) -> None:
-    """Classify eForms notice files (or directories of .xml files) and show why.
+    """Classify notice files, eForms or legacy TED XML (or directories of .xml files), and show why.
 
     Nothing is stored: this is for trying the rules on any notice. Each notice gets a label
     (innovative, possible, none), a score and its reasons.

@@ -1,4 +1,4 @@
-"""``tenderwatch parse``: run the eForms parser over files, for checking a notice or a batch by hand.
+"""``tenderwatch parse``: run the parser (eForms or legacy TED XML) over files, to check a notice by hand.
 
 Read-only: nothing is stored. Every file is tried even when others fail, and each failure names
 its file, so one bad download in a directory of thousands is easy to find.
@@ -53,7 +53,7 @@ def summary_line(record: NoticeRecord) -> str:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per notice (the normalized record).")
 def parse_command(paths: tuple[Path, ...], as_json: bool) -> None:
-    """Parse eForms notice files and print what TenderWatch reads from them.
+    """Parse notice files (eForms or legacy TED XML) and print what TenderWatch reads from them.
 
     PATHS are XML files or directories (searched recursively for *.xml). Prints one line per
     notice, or with --json one JSON object per line. Files that cannot be parsed are reported

@@ -111,7 +111,7 @@ def backfill_group() -> None:
 @click.option(
     "--from", "from_date", callback=_day, required=True, metavar="DATE", help="First day (YYYY-MM-DD)."
 )
-@click.option("--to", "to_date", callback=_day, required=True, metavar="DATE", help="Last day (YYYY-MM-DD).")
+@click.option("--to", "to_date", callback=_day, metavar="DATE", help="Last day (YYYY-MM-DD). Default: today.")
 @click.option(
     "--country",
     "countries",
@@ -126,18 +126,24 @@ def backfill_group() -> None:
     show_default=True,
     help="Stop (and record failure) after this long.",
 )
-def backfill_ted_cmd(from_date: str, to_date: str, countries: tuple[str, ...], timeout_hours: float) -> None:
+def backfill_ted_cmd(
+    from_date: str, to_date: str | None, countries: tuple[str, ...], timeout_hours: float
+) -> None:
     """Download TED's daily packages for --from..--to and store the notices of the chosen countries.
 
     Each package (one OJ S issue, all of Europe, ~2-4 thousand notices) is streamed, never
-    unpacked to disk; eForms notices are parsed and stored, older formats (TED_EXPORT) are
-    counted by kind. Run it again with the same dates to resume: finished days are skipped.
+    unpacked to disk; its notices are parsed and stored, eForms and the legacy TED XML
+    (TED_EXPORT R2.0.8/R2.0.9) TED published until November 2023 alike, so
+    ``--from 2017-01-01`` loads the years before eForms. Run it again with the same dates to
+    resume: finished days are skipped.
     """
-    if from_date > to_date:
+    if to_date is not None and from_date > to_date:
         raise click.BadParameter(f"--from {from_date} is after --to {to_date}")
     settings = get_settings()
     _migrated(settings)
-    overrides: dict[str, Any] = {"from_date": from_date, "to_date": to_date}
+    overrides: dict[str, Any] = {"from_date": from_date}
+    if to_date is not None:  # without it the spider's window ends today
+        overrides["to_date"] = to_date
     if countries:
         overrides["countries"] = [c.upper() for c in countries]
     started = time.monotonic()

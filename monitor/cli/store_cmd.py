@@ -18,7 +18,7 @@ from monitor.appconfig import ConfigError
 from monitor.config import load_config
 from monitor.service.status import service_status
 from monitor.settings import get_settings
-from scrapers.parsers.eforms import parse_notice
+from scrapers.parsers import parse_notice
 
 SHOWN_TZ = ZoneInfo("Europe/Helsinki")  # shown in Helsinki time by default (docs/architecture.md#time)
 

@@ -16,9 +16,11 @@ What it plays (only the parts the spiders use, as docs/ted.md and docs/hilma.md 
   400 with an error body. Publication numbers come without leading zeros, as the API writes them.
 - Notice XML ``GET /en/notice/{number}/xml``.
 - Daily packages ``GET /packages/daily/{yyyy}{nnnnn}``: a tar.gz made on the fly of that day's
-  notices (``{yyyymmdd}_{nnn}/{number}_{yyyy}.xml``), plus ``legacy_per_package`` TED_EXPORT
-  files. Its issue numbers count every weekday from 1 January (no holidays), on purpose unlike
-  the spider's guess, so the spider's self-correction is exercised. 404 after ``today``.
+  notices (``{yyyymmdd}_{nnn}/{number}_{yyyy}.xml``), plus ``legacy_per_package`` generated
+  legacy TED_EXPORT notices (``monitor.demo.samples.legacy``; about ``legacy_finnish_share`` of them
+  Finnish, see :meth:`LoopbackSources.legacy_specs`). Its issue numbers count every weekday
+  from 1 January (no holidays), on purpose unlike the spider's guess, so the spider's
+  self-correction is exercised. 404 after ``today``.
 - HILMA ``POST /avp/eformnotices/docs/search`` (``datePublished`` window filter, ``top``/``skip``,
   ``@odata.count``, and ``select`` checked against the index's fields as Azure AI Search does:
   a name the index lacks answers 400 naming it) and
@@ -56,6 +58,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from db.clock import utcnow
 from monitor.demo.samples.builder import NoticeSpec, build_notice_xml, generate_specs
+from monitor.demo.samples.legacy import LegacySpec, build_legacy_xml, generate_legacy_specs
 
 # Fields the fake TED API accepts (docs/ted.md#fields); any other name fails the request.
 TED_FIELDS = frozenset(
@@ -95,10 +98,6 @@ HILMA_BATCH_MAX = 50
 # what clients use); ``select`` may name only these and the one id field the server was given.
 HILMA_INDEX_FIELDS = frozenset(
     {"datePublished", "mainType", "cpvCodes", "titleFi", "titleSv", "titleEn", "noticeNumber", "procedureId"}
-)
-LEGACY_XML = (
-    b'<?xml version="1.0" encoding="UTF-8"?>\n<TED_EXPORT xmlns="http://publications.europa.eu/resource/'
-    b'schema/ted/R2.0.9/publication" DOC_ID="%s" EDITION="%s"><CODED_DATA_SECTION/></TED_EXPORT>\n'
 )
 
 
@@ -248,6 +247,7 @@ class LoopbackSources:
         *,
         hilma_key: str | None = "loopback-key",
         legacy_per_package: int = 0,
+        legacy_finnish_share: float = 0.3,
         today: date | None = None,
         hilma_id_field: str = "noticeId",
         hilma_index_fields: Iterable[str] | None = None,
@@ -260,6 +260,7 @@ class LoopbackSources:
         """Bytes served as each notice's XML (API spelling → bytes); replace one to serve bad XML."""
         self.hilma_key = hilma_key
         self.legacy_per_package = legacy_per_package
+        self.legacy_finnish_share = legacy_finnish_share
         self.today = today or max((n.publication_date for n in self.notices), default=utcnow().date())
         self.hilma_id_field = hilma_id_field
         self.hilma_index_fields = frozenset(hilma_index_fields or HILMA_INDEX_FIELDS) | {hilma_id_field}
@@ -588,6 +589,19 @@ class LoopbackSources:
             headers["Content-Disposition"] = f'attachment; filename="{day:%Y%m%d}_{number:03d}.tar.gz"'
         return 200, headers, data
 
+    def prepare_package(self, day: date) -> None:
+        """Build the package of ``day`` now (benchmarks build ahead so the crawl never waits for
+        the fake; a real package's download time is not what they measure)."""
+        key = f"{day.year}{issue_number(day):05d}"
+        data = self._build_package(day, issue_number(day))
+        with self._lock:
+            self._packages[key] = data
+
+    def release_package(self, day: date) -> None:
+        """Forget the package of ``day`` once served (a year of packages would not fit in memory)."""
+        with self._lock:
+            self._packages.pop(f"{day.year}{issue_number(day):05d}", None)
+
     def _build_package(self, day: date, number: int) -> bytes:
         folder = f"{day:%Y%m%d}_{number:03d}"
         buffer = io.BytesIO()
@@ -598,14 +612,27 @@ class LoopbackSources:
                 if notice.publication_date == day:
                     num, _, year = notice.publication_number.partition("-")
                     _add(archive, f"{folder}/{num}_{year}.xml", self.documents[notice.api_number])
-            for i in range(self.legacy_per_package):
-                doc_id = f"{900000 + i:08d}-{day.year}"
-                _add(
-                    archive,
-                    f"{folder}/{doc_id.replace('-', '_')}.xml",
-                    LEGACY_XML % (doc_id.encode(), folder.encode()),
-                )
+            for spec in self.legacy_specs(day):
+                _add(archive, f"{folder}/{spec.number.replace('-', '_')}.xml", build_legacy_xml(spec))
         return buffer.getvalue()
+
+    def legacy_specs(self, day: date) -> list[LegacySpec]:
+        """The legacy notices in the package of ``day``: generated, the same on every call.
+
+        Numbered per issue so no two days share one, and above the eForms corpus's numbers
+        (below 800,000) when there is one, so the two formats never share a publication number.
+        """
+        if not self.legacy_per_package:
+            return []
+        base = 800_000 if self.notices else 1
+        first = base + (issue_number(day) - 1) * self.legacy_per_package
+        return generate_legacy_specs(
+            self.legacy_per_package,
+            seed=day.toordinal(),
+            day=day,
+            finnish_share=self.legacy_finnish_share,
+            first_number=first,
+        )
 
     # -------------------------------------------------------------- HILMA
     def _hilma_published(self, index: int, notice: CorpusNotice) -> datetime:

@@ -1,9 +1,9 @@
-"""Parsers: a fetched document (bytes) → a normalized :class:`db.record.NoticeRecord`.
+"""Parsers: a fetched document (bytes: eForms or legacy TED XML) → a normalized record.
 
+The record is :class:`db.record.NoticeRecord`; :func:`parse_notice` dispatches by root element.
 Public interface: :func:`parse_notice`, :func:`sniff_kind` and the error types.
 """
 
-from scrapers.parsers.eforms import parse_notice, parse_notice_element
 from scrapers.parsers.errors import (
     DocumentTooLargeError,
     IncompleteNoticeError,
@@ -12,6 +12,7 @@ from scrapers.parsers.errors import (
     NoticeParseError,
     UnsafeXmlError,
 )
+from scrapers.parsers.notice import parse_notice, parse_notice_element
 from scrapers.parsers.xmlsafe import DEFAULT_MAX_BYTES, sniff_kind
 
 __all__ = [

@@ -43,7 +43,7 @@ from lxml import etree
 
 from db.record import Award, Buyer, Change, Lot, Money, NoticeRecord
 from scrapers.parsers.errors import IncompleteNoticeError, NotEformsError
-from scrapers.parsers.xmlsafe import DEFAULT_MAX_BYTES, EFORMS_ROOTS, html_error, local_name, parse_xml
+from scrapers.parsers.xmlsafe import EFORMS_ROOTS, local_name
 
 _CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
 _CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
@@ -711,21 +711,11 @@ def _national(el: etree._Element) -> dict[str, object]:
 
 
 # ----------------------------------------------------------------------------------- the notice
-def parse_notice(
-    data: bytes, *, source_name: str = "<bytes>", max_bytes: int = DEFAULT_MAX_BYTES
-) -> NoticeRecord:
-    """Parse one eForms notice; raise a :class:`NoticeParseError` subclass naming ``source_name``."""
-    root = parse_xml(data, source_name, max_bytes)
-    try:
-        return parse_notice_element(root, source_name=source_name)
-    except NotEformsError as exc:
-        if exc.kind == "html":  # well-formed XHTML: say which page it was
-            raise html_error(data, source_name) from None
-        raise
-
-
 def parse_notice_element(root: etree._Element, *, source_name: str = "<element>") -> NoticeRecord:
-    """Extract a record from an already parsed (and trusted) root element."""
+    """Extract a record from an already parsed (and trusted) eForms root element.
+
+    Callers parse through :func:`scrapers.parsers.parse_notice`, which sends legacy TED roots
+    to ``ted_legacy``; here any other root is a :class:`NotEformsError` saying what it is."""
     name = local_name(root.tag) if isinstance(root.tag, str) else ""
     if name not in EFORMS_ROOTS:
         if name == "TED_EXPORT":

@@ -99,9 +99,10 @@ class TedPackagesSpider(TenderSpider):
       window's first day (weekdays minus EU holidays), downloads it, reads the package's own
       date from its first member (``20260717_136/``) and walks forwards (or backwards, when the
       guess overshot) until it leaves the window or meets a 404 (not yet published). Each
-      package is read as a stream (never unpacked to disk); each eForms file becomes one item,
-      every other file is counted by kind (``tenderwatch/package_kinds/ted-export``…).
-      Packages hold all of Europe: notices are stored only for ``countries``.
+      package is read as a stream (never unpacked to disk); each file becomes one item, eForms
+      and legacy TED XML alike (packages before November 2023 are all ``TED_EXPORT``), and is
+      counted by kind (``tenderwatch/package_kinds/eforms``, ``…/ted-export``). Packages hold
+      all of Europe: notices are stored only for ``countries``, in either format.
     Resumable
       A package processed to the end is marked in the store (watermark key
       ``ted_packages:{yyyy}{nnnnn}`` = its day) and never downloaded again; its known day
@@ -231,10 +232,7 @@ class TedPackagesSpider(TenderSpider):
                     if data is None:
                         continue
                     content = data.read()
-                    kind = sniff_kind(content)
-                    stats.inc_value(f"tenderwatch/package_kinds/{kind}")
-                    if kind == "ted-export":
-                        continue  # the legacy R2.0.x format: counted, not parsed (no parser for it)
+                    stats.inc_value(f"tenderwatch/package_kinds/{sniff_kind(content)}")
                     number_in_name = member_publication_number(member.name) or member.name
                     items += 1
                     yield DocumentItem(

@@ -12,7 +12,7 @@ from tests.conftest import shared_path
 
 @pytest.fixture(scope="module")
 def real(rules: Rules) -> dict[str, object]:
-    from scrapers.parsers.eforms import parse_notice
+    from scrapers.parsers import parse_notice
 
     directory = shared_path("fixtures", "ted-real")
     out = {}

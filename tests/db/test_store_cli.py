@@ -99,7 +99,7 @@ def test_reparse_command_uses_the_eforms_parser(settings_env: Path, sqlite_url: 
     import random
 
     from monitor.demo.samples.builder import build_notice_xml, change_of, random_spec
-    from scrapers.parsers.eforms import parse_notice
+    from scrapers.parsers import parse_notice
 
     rng = random.Random(4)
     spec = random_spec(rng)
@@ -122,3 +122,22 @@ def test_reparse_command_uses_the_eforms_parser(settings_env: Path, sqlite_url: 
 
         error = session.scalar(select(RawDocument.parse_error).where(RawDocument.source_id == "broken"))
         assert error and "truncated" not in error  # the parser's own error replaced the old one
+
+
+def test_reparse_command_brings_in_legacy_ted_documents_kept_as_failures(
+    settings_env: Path, sqlite_url: str
+) -> None:
+    """Legacy TED XML fetched before the legacy parser existed was kept as a failure; the command
+    parses it now and stores the notice."""
+    legacy = Path(__file__).resolve().parent.parent / "data" / "legacy"
+    with session_scope(sqlite_url) as session:
+        store = Store(session, clock=lambda: NOW)
+        for name in ("f02_call_fin.xml", "f03_award_fin.xml"):
+            doc = RawDoc("ted", name, None, (legacy / name).read_bytes(), NOW)
+            store.record_failure(doc, "NotEformsError: a legacy TED XML (TED_EXPORT) document, not eForms")
+    result = CliRunner().invoke(cli, ["reparse"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "reparsed 2 documents: new 2"
+    procedure = CliRunner().invoke(cli, ["procedure", "4201-2022"])
+    assert procedure.exit_code == 0, procedure.output
+    assert "F02" in procedure.output and "F03" in procedure.output

@@ -77,3 +77,18 @@ def test_parse_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["parse", str(tmp_path / "nope.xml")])
     assert result.exit_code == 2
     assert "nope.xml" in result.stderr
+
+
+def test_parse_json_reads_legacy_ted_files() -> None:
+    """``tenderwatch parse FILE --json`` on legacy TED XML: the same record shape as eForms."""
+    legacy = Path(__file__).resolve().parent.parent / "data" / "legacy"
+    result = CliRunner().invoke(cli, ["parse", "--json", str(legacy)])
+    assert result.exit_code == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == len(list(legacy.glob("*.xml"))) == 5
+    for record in lines:
+        assert set(record) >= REQUIRED_KEYS and record["notice_id"] is None
+    by_number = {r["publication_number"]: r for r in lines}
+    assert by_number["00021500-2022"]["changes"]["changed_notice"] == "00004201-2022"
+    summary = CliRunner().invoke(cli, ["parse", str(legacy / "f02_call_fin.xml")])
+    assert summary.stdout.startswith("00004201-2022 | stF02 cn-standard | Esimerkkikaupunki (FIN)")

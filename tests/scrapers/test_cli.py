@@ -66,3 +66,31 @@ def test_backfill_command_resumes(small_fake: LoopbackSources) -> None:
 def test_bad_dates_are_refused_before_crawling() -> None:
     result = CliRunner().invoke(cli, ["backfill", "ted", "--from", "2026-13-01", "--to", "2026-01-02"])
     assert result.exit_code == 2 and "not a date like" in result.output
+
+
+def test_backfill_from_a_date_stores_legacy_notices(
+    monkeypatch: pytest.MonkeyPatch, settings_env, tmp_path
+) -> None:
+    """``tenderwatch backfill ted --from DATE`` (no --to: until today): packages of legacy TED
+    XML, as TED published before eForms, are parsed and their Finnish notices stored."""
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "sources.yaml").write_text(SOURCES)
+    monkeypatch.setenv("TENDERWATCH_CONFIG_DIR", str(tmp_path / "config"))
+    with LoopbackSources(
+        [], legacy_per_package=5, legacy_finnish_share=0.6, today=date(2026, 3, 3)
+    ) as server:
+        monkeypatch.setenv("TENDERWATCH_TED_SITE_URL", server.url)
+        get_settings.cache_clear()
+        finnish = [
+            s
+            for d in (date(2026, 3, 2), date(2026, 3, 3))
+            for s in server.legacy_specs(d)
+            if s.country == "FI"
+        ]
+        result = CliRunner().invoke(cli, ["backfill", "ted", "--from", "2026-03-02"])
+        assert result.exit_code == 0, result.output
+        assert 0 < len(finnish) < 10 and f"{len(finnish)} new" in result.output
+        assert count_notices(get_settings().db_url) == len(finnish)
+        # the walk went on past the last published day and stopped at its 404
+        assert [r.status for r in server.requests_of("package")][-1] == 404
+    get_settings.cache_clear()

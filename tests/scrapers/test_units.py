@@ -25,6 +25,7 @@ from monitor.demo.loopback import LoopbackSources, issue_day, issue_number, make
 from scrapers.extensions import errors_by_kind, run_status
 from scrapers.items import DocumentItem
 from scrapers.middlewares import retry_after_seconds
+from scrapers.parsers import parse_notice
 from scrapers.pipelines import StorePipeline
 from scrapers.spiders.base import SpiderArgumentError, json_body
 from scrapers.spiders.hilma import answers_to_signals, batch_entries, document_id
@@ -165,7 +166,15 @@ def test_loopback_plays_the_apis() -> None:
         status, data = _fetch(f"{fake.url}/packages/daily/2026{issue_number(date(2026, 3, 2)):05d}")
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
             names = archive.getnames()
+            members = [m for m in archive if m.isfile()]
+            legacy = [archive.extractfile(m).read() for m in members[-2:]]  # after the eForms ones
         assert names[0] == f"20260302_{issue_number(date(2026, 3, 2)):03d}" and len(names) == 1 + 15 + 2
+        # the legacy files are real TED_EXPORT notices, numbered apart from the eForms corpus
+        first = 800_000 + (issue_number(date(2026, 3, 2)) - 1) * 2
+        assert [parse_notice(doc).publication_number for doc in legacy] == [
+            f"{first:08d}-2026",
+            f"{first + 1:08d}-2026",
+        ]
         assert _fetch(f"{fake.url}/packages/daily/2026{issue_number(date(2026, 3, 4)):05d}")[0] == 404
 
         search = {"search": "*", "filter": "datePublished ge 2026-03-02T00:00:00Z", "top": 5, "count": True}

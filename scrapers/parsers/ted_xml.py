@@ -1,0 +1,208 @@
+"""Small readers shared by the legacy TED parser's modules: names, texts, dates, amounts.
+
+Legacy TED XML comes in four namespaces for the same vocabulary (R2.0.8, R2.0.9 and its
+S01/S02 releases, each with its own NUTS namespace), so everything here works on local
+element names, looked up once per distinct tag in :data:`_LOCAL`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timezone
+from functools import lru_cache
+from typing import Any
+
+from lxml import etree
+
+from db.record import Money
+from scrapers.parsers import ted_codes
+
+_LOCAL: dict[str, str] = {}
+_LOCAL_LIMIT = 4096  # distinct tags seen; a hostile document cannot grow the cache past this
+
+
+def local(tag: object) -> str:
+    """Local name of a Clark tag, cached: one dict lookup per element instead of a string split."""
+    name = _LOCAL.get(tag)  # type: ignore[call-overload]
+    if name is None:
+        name = tag.rpartition("}")[2] if isinstance(tag, str) else ""
+        if len(_LOCAL) < _LOCAL_LIMIT:
+            _LOCAL[tag] = name  # type: ignore[index]
+    return name
+
+
+class Kinds(dict[Any, int]):  # keyed by element tags, which lxml types as str | bytes | QName
+    """Clark tag → a small number naming what a reader does with that element (0: nothing).
+
+    Built from local names and filled as tags are met, so each reader dispatches on one C-level
+    dict lookup per child, in any of the schema namespaces: ``kind = KINDS[child.tag]``.
+    """
+
+    def __init__(self, names: dict[str, int]) -> None:
+        super().__init__()
+        self.names = names
+
+    def __missing__(self, tag: object) -> int:
+        kind = self.names.get(local(tag), 0)
+        if len(self) < _LOCAL_LIMIT:
+            self[tag] = kind
+        return kind
+
+
+def kinds(*names: str) -> Kinds:
+    """``kinds("TITLE", "LOT_NO")`` → TITLE is 1, LOT_NO 2, anything else 0."""
+    return Kinds({name: i for i, name in enumerate(names, start=1)})
+
+
+def attr(el: etree._Element | None, name: str) -> str | None:
+    if el is None:
+        return None
+    value = el.get(name)
+    return (value.strip() or None) if value else None
+
+
+def norm(text: str) -> str:
+    """Whitespace runs collapsed to one space, ends trimmed. Most texts need only the trim, and
+    looking for a run is cheaper than splitting and joining every one (a third of the texts'
+    cost): pretty-printed files wrap long paragraphs, single-line ones do not."""
+    text = text.strip()
+    if "\n" in text or "  " in text or "\xa0" in text or "\t" in text or "\r" in text:
+        return " ".join(text.split())
+    return text
+
+
+def flat(el: etree._Element) -> str:
+    """All text under ``el`` (``<FT>`` formatting included), whitespace normalised.
+
+    The common case, a leaf, reads ``.text`` directly: ``itertext()`` builds an iterator and a
+    generator per call, and texts are most of what this parser reads."""
+    if not len(el):
+        text = el.text
+        return norm(text) if text else ""
+    return norm("".join(el.itertext()))
+
+
+def paragraphs(el: etree._Element) -> str | None:
+    """A legacy text block: its paragraphs (``<P>``), one per line; its own text when it has none."""
+    count = len(el)
+    if count <= 1:  # no paragraph, or one: no list to build and join (most blocks)
+        p = el[0] if count else el
+        text = "".join(p.itertext()) if len(p) else p.text
+        return (norm(text) or None) if text else None
+    parts = []
+    for p in el:
+        text = "".join(p.itertext()) if len(p) else p.text
+        if text:
+            text = norm(text)
+            if text:
+                parts.append(text)
+    return "\n".join(parts) or None
+
+
+def add_text(texts: dict[str, str], lang: str, el: etree._Element) -> None:
+    """Add a text block in ``lang``; a second block in the same language joins after a blank line."""
+    text = paragraphs(el)
+    if text:
+        texts[lang] = f"{texts[lang]}\n\n{text}" if lang in texts else text
+
+
+def child(el: etree._Element | None, name: str) -> etree._Element | None:
+    """The first child with local name ``name``."""
+    if el is None:
+        return None
+    for sub in el:
+        if local(sub.tag) == name:
+            return sub
+    return None
+
+
+def child_text(el: etree._Element | None, name: str) -> str | None:
+    found = child(el, name)
+    if found is None:
+        return None
+    value = found.text
+    return (value.strip() or None) if value else None
+
+
+# ----------------------------------------------------------------------------------- numbers
+_OJS = re.compile(r"(\d{4})\s*/\s*S\s*\d*\s*-\s*0*(\d{1,8})\b")
+_PLAIN = re.compile(r"^\s*0*(\d{1,8})\s*[-_]\s*(\d{4})\s*$")
+
+
+def publication_number(value: str | None) -> str | None:
+    """``2019/S 166-405809`` or ``405809-2019`` → ``00405809-2019``: eForms' spelling of OPP-010
+    (eight digits, zero-padded), so legacy and eForms records write TED numbers alike."""
+    if not value:
+        return None
+    m = _PLAIN.match(value)  # DOC_ID's form first: anchored, so a miss costs nothing
+    if m:
+        return f"{int(m.group(1)):08d}-{m.group(2)}"
+    m = _OJS.search(value)
+    return f"{int(m.group(2)):08d}-{m.group(1)}" if m else None
+
+
+def compact_date(value: str | None) -> date | None:
+    """``20210104`` (coded section) or ``2021-01-04`` (forms) → date; anything else → None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        if len(value) >= 8 and value[:8].isdigit():
+            return date(int(value[:4]), int(value[4:6]), int(value[6:8]))
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+_CLOCK = re.compile(r"(\d{1,2})[:.h](\d{2})")
+
+
+@lru_cache(maxsize=256)
+def _offset(zone_country: str, day: date, hour: int, minute: int) -> timezone:
+    """The fixed UTC offset the country's local time had then (records keep fixed offsets, as
+    eForms does, so a round trip through JSON gives the same datetime back)."""
+    local_time = datetime(day.year, day.month, day.day, hour, minute, tzinfo=ted_codes.zone(zone_country))
+    offset = local_time.utcoffset()
+    return UTC if not offset else timezone(offset)
+
+
+def deadline(day: date | None, clock: str | None, country_code: str | None) -> datetime | None:
+    """A legacy deadline: a date and an optional ``HH:MM`` in the buyer's local time (the forms
+    give no offset). Without a time it is 23:59:59 that day, as the eForms parser reads it."""
+    if day is None:
+        return None
+    m = _CLOCK.search(clock) if clock else None
+    hour, minute, second = (int(m.group(1)), int(m.group(2)), 0) if m else (23, 59, 59)
+    if hour > 23 or minute > 59:
+        hour, minute, second = 23, 59, 59
+    tz = _offset(country_code or "", day, hour, minute)
+    return datetime.combine(day, time(hour, minute, second), tz)
+
+
+def amount(text: str | None) -> float | None:
+    """``150421727.00``, ``1 640 000`` or ``189 945 844,15`` → float; None when it is no number."""
+    if not text:
+        return None
+    value = "".join(text.split()).replace("\u202f", "").replace("\xa0", "").replace("'", "")
+    if "," in value and "." in value:
+        value = value.replace(".", "").replace(",", ".")
+    elif "," in value:
+        value = value.replace(",", ".")
+    elif value.count(".") > 1:
+        value = value.replace(".", "")
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def money(el: etree._Element | None, currency: str | None = None) -> Money | None:
+    """An amount element (``VAL_TOTAL CURRENCY="EUR"``, R2.0.8 ``VALUE_COST FMTVAL=…``) → Money."""
+    if el is None:
+        return None
+    number = amount(el.get("FMTVAL"))
+    if number is None:
+        number = amount(el.text)
+    if number is None:
+        return None
+    return Money(number, (el.get("CURRENCY") or currency or "EUR").strip().upper())
