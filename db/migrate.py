@@ -12,6 +12,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from db.locks import held
 from db.session import get_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -20,12 +21,12 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
     """What Alembic compares with the models: not what others own, not the dialect-only search parts.
 
-    APScheduler's job store creates and owns its table. The search index's FTS5 table (and its
-    shadow tables) on SQLite and its GIN indexes on PostgreSQL exist on one dialect only, so
-    the models cannot declare them; migration 0002 creates them.
+    The search index's FTS5 table (and its shadow tables) on SQLite and its GIN indexes on
+    PostgreSQL exist on one dialect only, so the models cannot declare them; migration 0002
+    creates them.
     """
     if type_ == "table" and name is not None:
-        return name != "apscheduler_jobs" and not name.startswith("notice_search_fts")
+        return not name.startswith("notice_search_fts")
     if type_ == "index" and name is not None:
         return not name.startswith("gin_notice_search_")
     return True
@@ -39,7 +40,10 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    """Apply migrations up to ``revision``; processes starting at once take turns (the second
+    finds the schema already there), so two ``run --once`` after an upgrade do not collide."""
+    with held(url, "migrate"):
+        command.upgrade(alembic_config(url), revision)
 
 
 def current_revision(url: str) -> str | None:

@@ -11,21 +11,27 @@ a crawl can commit per page and a failed page rolls back whole.
 Concurrency: every insert that can collide with another process (raw document, procedure,
 notice, source, diff, event, conflict) is ``INSERT … ON CONFLICT DO NOTHING``, so two crawlers
 delivering the same notice at once never abort each other's transaction; the loser re-reads
-and takes the duplicate path.
+and takes the duplicate path. Failed documents and watermarks are upserts
+(``db.store_failures``, :meth:`Store.set_watermark`).
+
+Known means stored: a document that failed (not downloaded, or kept with a parse error) is
+not known to the spiders until a good copy arrives or it is given up after the source's bound
+of attempts (``db.models.failures``), so a later crawl fetches it again.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from db import store_failures
 from db.base import Base
 from db.clock import utcnow
 from db.diff import diff_records, material_events
@@ -43,6 +49,7 @@ from db.models.runs import RUN_STATUSES, CrawlRun, SourceWatermark
 from db.procedures import compute_state, refresh_procedure, refresh_states
 from db.record import NoticeRecord
 from db.store_batch import ingest_many
+from db.store_failures import RETRY_FAILED_DOCUMENTS, FailedDocument
 from db.store_keys import (
     differing_fields,
     legacy_procedure_start,
@@ -89,8 +96,13 @@ class Store:
 
     # ------------------------------------------------------------------------------ ingest
     def ingest(self, record: NoticeRecord, raw: RawDoc) -> IngestResult:
-        """Store one parsed notice version with the document it came from; idempotent."""
-        return self._ingest(record, raw, record.to_dict())
+        """Store one parsed notice version with the document it came from; idempotent.
+
+        A good copy: any failure recorded for this (source, source id) is forgotten.
+        """
+        result = self._ingest(record, raw, record.to_dict())
+        store_failures.clear(self.session, raw.source, [raw.source_id])
+        return result
 
     def _ingest(self, record: NoticeRecord, raw: RawDoc, data: dict[str, Any]) -> IngestResult:
         now = self.clock()
@@ -113,17 +125,49 @@ class Store:
 
         Same database afterwards as calling :meth:`ingest` per item (see ``db.store_batch``).
         """
-        return ingest_many(self.session, self.clock, items, self._ingest)
+        pairs = list(items)
+        results = ingest_many(self.session, self.clock, pairs, self._ingest)
+        by_source: dict[str, list[str]] = {}
+        for _, raw in pairs:
+            by_source.setdefault(raw.source, []).append(raw.source_id)
+        for source, ids in by_source.items():  # good copies: one DELETE per batch, not per notice
+            store_failures.clear(self.session, source, ids)
+        return results
 
-    def record_failure(self, raw: RawDoc, error: str) -> None:
-        """Keep a document that failed to parse, with the error, so a better parser can retry it."""
+    def record_failure(
+        self, raw: RawDoc, error: str, *, give_up_after: int = RETRY_FAILED_DOCUMENTS
+    ) -> IngestResult:
+        """Keep a document that failed to parse, with the error, so a better parser can retry it;
+        and count the attempt, so a later crawl fetches it again (``give_up_after`` attempts in all).
+
+        Returns status ``failed``, or ``given_up`` when this attempt reached the bound.
+        """
         raw_hash = hashlib.sha256(raw.content).hexdigest()
         pk = self._store_raw(raw, raw_hash, parse_error=error)
         update_by_pk(self.session, RawDocument, pk, {"parse_error": error})
+        failure = FailedDocument(raw.source, raw.source_id, "parse", error, raw.url)
+        return self._failed(failure, give_up_after)
+
+    def record_fetch_failure(
+        self, failure: FailedDocument, *, give_up_after: int = RETRY_FAILED_DOCUMENTS
+    ) -> IngestResult:
+        """A listed document could not be fetched (or the answer lacked it): count the attempt.
+
+        Returns status ``failed``, or ``given_up`` when this attempt reached the bound.
+        """
+        return self._failed(failure, give_up_after)
+
+    def _failed(self, failure: FailedDocument, give_up_after: int) -> IngestResult:
+        gave_up = store_failures.record(self.session, failure, self.clock(), give_up_after)
+        return IngestResult("given_up" if gave_up else "failed", None, None, [])
 
     # ------------------------------------------------------------------------------ lookups
     def known_source_ids(self, source: str, source_ids: Iterable[str]) -> set[str]:
-        """Which of these source ids the store already has a document for (parsed or not)."""
+        """Which of these source ids are stored: a document that parsed, or one given up.
+
+        A document kept only with a parse error, or recorded as a failed download, is not
+        known: the next crawl that lists it fetches it again (see ``db.models.failures``).
+        """
         ids = list(dict.fromkeys(source_ids))
         found: set[str] = set()
         for i in range(0, len(ids), _CHUNK):
@@ -131,11 +175,25 @@ class Store:
             found.update(
                 self.session.scalars(
                     select(RawDocument.source_id)
-                    .where(RawDocument.source == source, RawDocument.source_id.in_(chunk))
+                    .where(
+                        RawDocument.source == source,
+                        RawDocument.source_id.in_(chunk),
+                        RawDocument.parse_error.is_(None),
+                    )
                     .distinct()
                 )
             )
+        found |= store_failures.given_up(self.session, source, set(ids) - found)
         return found
+
+    def known_ids(self, source: str, ids: Iterable[str], *, publication_numbers: bool = False) -> set[str]:
+        """:meth:`known_source_ids`, plus (``publication_numbers``) TED publication numbers stored
+        from any source, in the caller's spelling: a notice HILMA or a package brought is known."""
+        wanted = list(dict.fromkeys(ids))
+        known = self.known_source_ids(source, wanted)
+        if publication_numbers:
+            known |= self.has_publication_numbers(set(wanted) - known)
+        return known
 
     def has_publication_numbers(self, numbers: Iterable[str]) -> set[str]:
         """The given TED publication numbers (as spelled by the caller) already stored, from any source."""
@@ -160,10 +218,41 @@ class Store:
         return self.session.scalar(select(SourceWatermark.value).where(SourceWatermark.source == source))
 
     def set_watermark(self, source: str, value: datetime) -> None:
+        """Move the watermark forward to ``value``; never backwards.
+
+        Two crawls of one source may finish in either order (two ``run --once``, or the service
+        beside a CLI crawl): the one that read less far must not undo the other's progress.
+        """
         now = self.clock()
         stmt = self._insert(SourceWatermark).values(source=source, value=value, updated_at=now)
-        stmt = stmt.on_conflict_do_update(index_elements=["source"], set_={"value": value, "updated_at": now})
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["source"],
+            set_={"value": value, "updated_at": now},
+            where=SourceWatermark.value < stmt.excluded.value,
+        )
         self.session.execute(stmt)
+
+    def held_watermark(
+        self,
+        source: str,
+        value: datetime,
+        listed: Mapping[str, date | None],
+        *,
+        publication_numbers: bool = False,
+    ) -> datetime | None:
+        """The watermark a crawl may set, given the documents it ``listed`` to fetch (id → day).
+
+        Never past a listed document that is not stored (nor given up): at most the day before
+        the oldest such one (``db.store_failures.hold``); None means "do not move it". Failures
+        of listed documents that are stored by now are deleted.
+        """
+        known = self.known_ids(source, listed, publication_numbers=publication_numbers)
+        # Known now, and not given up: a good copy came, perhaps from another source (HILMA
+        # brought a notice whose TED XML failed); its failure is history.
+        store_failures.clear(
+            self.session, source, known - store_failures.given_up(self.session, source, known)
+        )
+        return store_failures.hold(value, {i: day for i, day in listed.items() if i not in known})
 
     # ------------------------------------------------------------------------------ crawl runs
     def start_run(self, source: str) -> int:
@@ -216,6 +305,7 @@ class Store:
         now = self.clock()
         if self._raw_error(raw_pk):
             update_by_pk(self.session, RawDocument, raw_pk, {"parse_error": None})
+            store_failures.clear(self.session, raw.source, [raw.source_id])  # it parses now
         data = record.to_dict()
         rhash = record_hash(data)
         raw_hash = hashlib.sha256(raw.content).hexdigest()
@@ -566,6 +656,8 @@ def reparse(
 
 
 __all__ = [
+    "RETRY_FAILED_DOCUMENTS",
+    "FailedDocument",
     "IngestResult",
     "RawDoc",
     "ReparseStats",

@@ -33,7 +33,8 @@ class RawDoc:
 @dataclass(frozen=True)
 class IngestResult:
     status: str
-    """``new`` | ``duplicate`` | ``new_source`` | ``conflict``."""
+    """``new`` | ``duplicate`` | ``new_source`` | ``conflict``; for a recorded failure (no notice)
+    ``failed`` | ``given_up`` (the attempt that reached the bound)."""
     notice_pk: int | None
     procedure_pk: int | None
     events: list[str]

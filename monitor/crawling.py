@@ -27,10 +27,16 @@ def spider_args(settings: Settings, config: AppConfig | None, key: str) -> dict[
 
 
 def scrapy_settings(settings: Settings, config: AppConfig | None, key: str) -> dict[str, Any]:
+    """Scrapy settings for source ``key``: the User-Agent, and what its config section sets."""
     out: dict[str, Any] = {"USER_AGENT": settings.user_agent}
     cfg = section(config.sources if config else None, key)
     if cfg is not None and cfg.download_delay is not None:
         out["DOWNLOAD_DELAY"] = cfg.download_delay
+        # AutoThrottle starts at its own delay (a spider's, e.g. HILMA's 12.5 s); a configured
+        # delay replaces both, or a shorter one would still wait the spider's first.
+        out["AUTOTHROTTLE_START_DELAY"] = cfg.download_delay
+    if cfg is not None:
+        out["TENDERWATCH_RETRY_FAILED_DOCUMENTS"] = cfg.retry_failed_documents
     return out
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import Field, create_model, field_validator
 
+from db.store_failures import RETRY_FAILED_DOCUMENTS
 from monitor.appconfig.models import Schedule, Strict
 from monitor.settings import Settings
 
@@ -43,6 +44,12 @@ class SourceConfig(Strict):
     start_days_back: int = Field(default=7, ge=1, le=3650, description="First crawl looks back this far")
     timeout_minutes: int = Field(default=30, ge=1, description="A crawl running longer is killed")
     download_delay: float | None = Field(default=None, ge=0, description="Seconds between requests")
+    retry_failed_documents: int = Field(
+        default=RETRY_FAILED_DOCUMENTS,
+        ge=1,
+        le=100,
+        description="Attempts at a document that failed (refused, 5xx, broken) before it is given up",
+    )
 
 
 class TedPackagesConfig(SourceConfig):

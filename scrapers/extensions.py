@@ -81,7 +81,8 @@ class CrawlRunRecorder:
     killed child's run as failed) and passes its id as ``TENDERWATCH_RUN_ID``; a bare
     ``scrapy crawl`` starts its own. The watermark is moved only when the crawl finished
     cleanly and the spider set ``watermark`` (a datetime) and ``watermark_source``: a failed or
-    blocked crawl must query the same window again next time.
+    blocked crawl must query the same window again next time. A ``TenderSpider`` settles it
+    first (``settled_watermark``): never past a document it listed and the store lacks.
     """
 
     def __init__(self, crawler: Crawler, url: str) -> None:
@@ -129,9 +130,12 @@ class CrawlRunRecorder:
             store.finish_run(
                 self.run_id, status=status, errors=errors, close_reason=reason, stats=extra, **figures
             )
-            watermark = getattr(spider, "watermark", None)
-            if status == "finished" and watermark is not None:
-                store.set_watermark(getattr(spider, "watermark_source", spider.name), watermark)
+            if status == "finished":
+                # A TenderSpider holds the mark back before a listed document not stored.
+                settle = getattr(spider, "settled_watermark", None)
+                watermark = settle(store) if callable(settle) else getattr(spider, "watermark", None)
+                if watermark is not None:
+                    store.set_watermark(getattr(spider, "watermark_source", spider.name), watermark)
         log.info(
             "crawl run %s (%s): %s, reason %s, %s, errors %s",
             self.run_id,

@@ -9,7 +9,7 @@ inputs only).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 Signals = dict[str, list[str]]
 
@@ -38,12 +38,37 @@ class DocumentItem:
 
 
 @dataclass(slots=True)
+class FailedDocumentItem:
+    """A listed document the spider could not get: the pipeline counts the attempt in the store.
+
+    ``kind``: ``download`` (refused, or a server error that outlasted the retries), ``missing``
+    (a batch answer left it out) or ``no_eforms`` (the source has no eForms XML for it:
+    ``permanent``, given up at once). ``published``: the listing's publication day, if any.
+    """
+
+    source: str
+    source_id: str
+    url: str | None
+    error: str
+    kind: str = "download"
+    published: date | None = None
+    permanent: bool = False
+
+
+@dataclass(slots=True)
 class WatermarkItem:
     """ "Everything yielded before me is stored: set this watermark in the same commit."
 
     Yielded by the package spider after a package's last document, so a day is marked
-    finished (and never downloaded again) exactly when its notices are committed.
+    finished (and never downloaded again) exactly when its notices are committed; and by the
+    HILMA spider after each finished window, so a run cut short keeps its progress.
+
+    ``held``: the documents of ``source`` the crawl listed to fetch so far (id → publication
+    day); the pipeline moves the mark no further than the day before the oldest of them that
+    is still not stored (``Store.held_watermark``).
     """
 
     key: str
     value: datetime
+    held: dict[str, date | None] | None = None
+    source: str | None = None

@@ -2,7 +2,10 @@
 
 One pipeline, because parsing and storing are one step for a crawl: a document that does not
 parse is still stored (``record_failure`` keeps its bytes and the error), counted by kind, and
-the crawl goes on. Transactions are batched (``TENDERWATCH_COMMIT_EVERY`` notices, or
+the crawl goes on. It counts as an attempt, like a document the spider could not download
+(``FailedDocumentItem``): later crawls fetch it again until a good copy arrives or
+``TENDERWATCH_RETRY_FAILED_DOCUMENTS`` attempts were made (then it is given up and reported).
+Transactions are batched (``TENDERWATCH_COMMIT_EVERY`` notices, or
 ``TENDERWATCH_COMMIT_SECONDS`` seconds, whichever comes first)
 because a transaction per notice would make a 3,000-notice daily package take minutes; a
 database error on one notice rolls back and replays its batch so only that one is lost.
@@ -25,15 +28,27 @@ from sqlalchemy.orm import Session
 
 from db.record import Lot, NoticeRecord, Signals
 from db.session import get_sessionmaker
-from db.store import IngestResult, RawDoc, Store
-from scrapers.items import DocumentItem, WatermarkItem
+from db.store import FailedDocument, IngestResult, RawDoc, Store
+from scrapers.items import DocumentItem, FailedDocumentItem, WatermarkItem
 from scrapers.parsers import NoticeParseError, parse_notice, sniff_kind, ted_codes
 
 log = logging.getLogger(__name__)
 
+Item = DocumentItem | FailedDocumentItem | WatermarkItem
+"""What spiders yield to this pipeline."""
+
 # IngestResult.status → the crawl-run counter it adds to. "new_source": a notice we had from
 # another source (or under another id) gained this one; it counts as updated, not new.
-_COUNTER = {"new": "new", "new_source": "updated", "duplicate": "duplicate", "conflict": "conflict"}
+# "failed": a document that failed (again) and will be fetched again; "given_up": the attempt
+# that reached the bound.
+_COUNTER = {
+    "new": "new",
+    "new_source": "updated",
+    "duplicate": "duplicate",
+    "conflict": "conflict",
+    "failed": "failed_documents",
+    "given_up": "given_up",
+}
 
 
 def merge_signals(record: NoticeRecord, extra: Signals, per_lot: dict[str, Signals]) -> NoticeRecord:
@@ -133,7 +148,8 @@ class StorePipeline:
     notice).
 
     Counters (crawl-run figures): ``tenderwatch/seen``, ``/new``, ``/updated``, ``/duplicate``,
-    ``/filtered`` (wrong country); errors as ``tenderwatch/errors/<kind>`` (``parse_<kind>``
+    ``/filtered`` (wrong country), ``/failed_documents`` (failed, to be fetched again),
+    ``/given_up``; errors as ``tenderwatch/errors/<kind>`` (``parse_<kind>``
     for documents that are not eForms or not XML, ``store`` for a database error on one
     notice, ``conflict`` for the same notice version with different content).
     """
@@ -143,6 +159,7 @@ class StorePipeline:
         self.url = url
         self.commit_every = crawler.settings.getint("TENDERWATCH_COMMIT_EVERY", 200)
         self.commit_seconds = crawler.settings.getfloat("TENDERWATCH_COMMIT_SECONDS", 2.0)
+        self.retry_bound = crawler.settings.getint("TENDERWATCH_RETRY_FAILED_DOCUMENTS", 5)
         self.timer: Any = None
         self.session: Session | None = None
         self.store: Store | None = None
@@ -169,13 +186,21 @@ class StorePipeline:
             self.session.close()
             self.crawler.tenderwatch_pipeline = None  # type: ignore[attr-defined]  # ours, as above
 
-    def process_item(self, item: DocumentItem | WatermarkItem) -> DocumentItem | WatermarkItem:
+    def process_item(self, item: Item) -> Item:
         assert self.session is not None and self.store is not None
         stats = self.crawler.stats
         assert stats is not None
         if isinstance(item, WatermarkItem):
-            self.store.set_watermark(item.key, item.value)
-            self._commit()  # the mark and the documents before it, in one transaction
+            self._watermark(item)
+            return item
+        if isinstance(item, FailedDocumentItem):
+            failure = FailedDocument(
+                item.source, item.source_id, item.kind, item.error, item.url, item.published
+            )
+            bound = 1 if item.permanent else self.retry_bound
+            self._write(
+                lambda store: _reported(store.record_fetch_failure(failure, give_up_after=bound), item)
+            )
             return item
         stats.inc_value("tenderwatch/seen")
         raw = RawDoc(
@@ -197,7 +222,10 @@ class StorePipeline:
             stats.inc_value(f"tenderwatch/errors/parse_{kind}")
             log.warning("%s %s did not parse (%s): %s", item.source, item.source_id, kind, err)
             message = str(err)
-            self._write(lambda store: store.record_failure(raw, message))
+            bound = self.retry_bound
+            self._write(
+                lambda store: _reported(store.record_failure(raw, message, give_up_after=bound), item)
+            )
             return item
         if item.countries is not None and not set(record.buyer_countries) & item.countries:
             stats.inc_value("tenderwatch/filtered")
@@ -209,6 +237,20 @@ class StorePipeline:
         if len(self.batch) + len(self.pending) >= self.commit_every:
             self._commit()
         return item
+
+    def _watermark(self, item: WatermarkItem) -> None:
+        """Set a mark after the documents before it; with ``held``, only as far as they were stored."""
+        assert self.store is not None
+        if item.held is None:
+            self.store.set_watermark(item.key, item.value)
+            self._commit()  # the mark and the documents before it, in one transaction
+            return
+        self._commit()  # first store what came before, then ask which of the held ones are stored
+        assert item.source is not None
+        value = self.store.held_watermark(item.source, item.value, item.held)
+        if value is not None:
+            self.store.set_watermark(item.key, value)
+        self._commit()
 
     # ------------------------------------------------------------------ batching
     def _write(self, action: Callable[[Store], IngestResult | None]) -> None:
@@ -285,7 +327,7 @@ class StorePipeline:
 
     def _schedule_commit(self) -> None:
         """Commit a started batch at the latest ``commit_seconds`` later, even if no more notices
-        come (HILMA's 10-second delay): on SQLite an open batch holds the write lock."""
+        come (HILMA's 12.5-second delay): on SQLite an open batch holds the write lock."""
         reactor = sys.modules.get("twisted.internet.reactor")
         if reactor is None:
             return  # not inside a crawl (a unit test): importing it here would install one
@@ -300,6 +342,18 @@ class StorePipeline:
         self._flush()
         self.session.commit()
         self.batch = []
+
+
+def _reported(result: IngestResult, item: DocumentItem | FailedDocumentItem) -> IngestResult:
+    """Log a document given up (once, by the attempt that reached the bound): an admin may want it."""
+    if result.status == "given_up":
+        log.warning(
+            "%s %s given up after its last failed attempt; no crawl fetches it again (%s)",
+            item.source,
+            item.source_id,
+            "see tenderwatch status",
+        )
+    return result
 
 
 def _ingest_one(store: Store, *, record: NoticeRecord, raw: RawDoc) -> IngestResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from scrapy.utils.project import get_project_settings
 
 from monitor.appconfig import ConfigError, load_file
 from monitor.config import load_config
+from monitor.crawling import scrapy_settings
 from monitor.pipeline import enabled_sources
 from monitor.service.app import desired_jobs
 from monitor.settings import Settings
@@ -55,3 +57,20 @@ def test_the_schedule_and_the_cycle_list_the_enabled_sources_in_table_order() ->
 def test_an_unknown_source_is_named_with_the_known_ones() -> None:
     with pytest.raises(UnknownSourceError, match="ted, ted_packages, hilma"):
         get_source("ocds")
+
+
+def test_scrapy_settings_carry_the_retry_bound_and_a_configured_delay(tmp_path: Path) -> None:
+    config_dir = tmp_path / "config"
+    shutil.copytree(REPO / "config", config_dir)
+    (config_dir / "sources.yaml").write_text(
+        "hilma:\n  schedule: {every_minutes: 15}\n  download_delay: 20\n  retry_failed_documents: 3\n"
+        "ted:\n  schedule: {every_minutes: 60}\n"
+    )
+    config = load_config(config_dir)
+    settings = Settings(data_dir=tmp_path, config_dir=config_dir)
+    hilma = scrapy_settings(settings, config, "hilma")
+    assert hilma["TENDERWATCH_RETRY_FAILED_DOCUMENTS"] == 3
+    # The configured delay replaces the spider's own for AutoThrottle's first request too.
+    assert hilma["DOWNLOAD_DELAY"] == hilma["AUTOTHROTTLE_START_DELAY"] == 20
+    ted = scrapy_settings(settings, config, "ted")
+    assert ted["TENDERWATCH_RETRY_FAILED_DOCUMENTS"] == 5 and "DOWNLOAD_DELAY" not in ted

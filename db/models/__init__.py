@@ -7,6 +7,7 @@ from db.base import Base
 from db.models.alerts import AlertSourceDone, OutboxMessage, Subscriber, Subscription  # noqa: F401
 from db.models.classification import ClassificationChange, NoticeClassification  # noqa: F401
 from db.models.declarations import NoticeDeclaration  # noqa: F401
+from db.models.failures import DocumentFailure  # noqa: F401
 from db.models.health import HealthProblem  # noqa: F401
 from db.models.notices import (  # noqa: F401
     Notice,
@@ -19,6 +20,7 @@ from db.models.notices import (  # noqa: F401
 )
 from db.models.reports import ReportProcedure  # noqa: F401
 from db.models.runs import CrawlRun, SourceWatermark  # noqa: F401
+from db.models.scheduler import ScheduledJob  # noqa: F401
 from db.models.web import NoticeSearch, SigninToken  # noqa: F401
 
 __all__ = ["Base"]

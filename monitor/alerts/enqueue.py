@@ -12,6 +12,12 @@ Three inputs, each processed once (``AlertSourceDone`` remembers what was seen):
 
 Plus opt-in ``reminder`` rows N days before a deadline. Subscribers with a digest get their
 rows ``held`` for :mod:`monitor.alerts.digest`; the rest ``pending`` for the sender.
+
+Two processes may enqueue at once (two ``run --once``, ``serve`` beside a CLI command). The
+outbox insert is idempotent by its unique key, but "what was seen" is read and then written,
+and an ``update`` is decided from the ``new`` rows another enqueuer may not have committed
+yet. So :func:`enqueue_pending` takes the ``enqueue`` lock first (``db.locks.serialize``),
+and ``AlertSourceDone`` rows are inserted ``ON CONFLICT DO NOTHING`` besides (issue #13).
 """
 
 from __future__ import annotations
@@ -23,8 +29,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from db.locks import serialize
 from db.models.alerts import CANCELLED, HELD, PENDING, AlertSourceDone, OutboxMessage, Subscriber
 from db.models.classification import ClassificationChange, NoticeClassification
 from db.models.notices import Notice, NoticeSource, Procedure, ProcedureEvent
@@ -69,6 +77,7 @@ def enqueue_pending(
     of ``branches.yaml`` must not stop branch subscriptions matching); None matches no branch.
     ``ted_site_url`` is where TED's notice pages are linked from the emails.
     """
+    serialize(session, "enqueue")  # one enqueuer at a time; see the module docstring
     stats = EnqueueStats()
     if index is None:
         index = load_index(session)
@@ -105,8 +114,9 @@ class _Ctx:
     # ------------------------------------------------------------------ bookkeeping
     def _done(self, source: str, ids: list[int]) -> None:
         if ids:
-            self.s.add_all(AlertSourceDone(source=source, ref_id=i, done_at=self.now) for i in ids)
-            self.s.flush()
+            insert = postgresql.insert if self.s.get_bind().dialect.name == "postgresql" else sqlite.insert
+            rows = [{"source": source, "ref_id": i, "done_at": self.now} for i in ids]
+            self.s.execute(insert(AlertSourceDone).on_conflict_do_nothing(), rows)
 
     def _undone(self, source: str, id_col: Any) -> Any:
         return (

@@ -8,8 +8,11 @@
   ``ClassificationChange`` row), so alerting acts on label changes, never on score jitter.
 - :func:`preview` back-tests candidate rules against stored notices without writing anything.
 
-The scheduler runs :func:`classify_pending` under its leader lock, so two writers never race
-on the same notice; the unique ``notice_pk`` makes a second insert fail rather than duplicate.
+Two processes may classify at once (two ``run --once``, ``serve`` beside a CLI command): on
+PostgreSQL both would read the same notices as unclassified, and the second insert would fail
+on the unique ``notice_pk`` (issue #13, point 3). :func:`classify_pending` therefore takes the
+``classify`` lock first (``db.locks.serialize``): the second waits for the first to commit and
+then finds nothing left to do, and no label change is recorded twice.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sqlalchemy import Engine, and_, create_engine, func, insert, literal, or_, 
 from sqlalchemy.orm import Session
 
 from db.clock import utcnow
+from db.locks import serialize
 from db.models.classification import ClassificationChange, NoticeClassification
 from db.models.notices import Notice, Procedure
 from db.record import NoticeRecord
@@ -56,6 +60,7 @@ class LabelChange:
 
 def classify_pending(session: Session, rules: Rules, *, batch: int = BATCH) -> list[LabelChange]:
     """Classify stored notices lacking a result for ``rules`` (see module doc); return label changes."""
+    serialize(session, "classify")  # one classifier at a time; see the module docstring
     changes: list[LabelChange] = []
     now = utcnow()
     stale = and_(

@@ -13,6 +13,7 @@ from db.models.runs import CrawlRun, SourceWatermark
 from db.procedures import find_procedure, timeline
 from db.session import session_scope
 from db.store import reparse
+from db.store_failures import summary as failure_summary
 from monitor.appconfig import ConfigError
 from monitor.config import load_config
 from monitor.service.status import service_status
@@ -133,8 +134,9 @@ def reparse_cmd(source: str | None, since: datetime | None) -> None:
 @click.command("status")
 @click.option("--runs", default=5, show_default=True, help="Recent crawl runs shown per source.")
 def status_cmd(runs: int) -> None:
-    """Show each source's recent runs and watermark, the service's schedule (next runs), the
-    outbox (pending, failed), the innovation rules in force and any open health problem."""
+    """Show each source's recent runs and watermark, documents that failed (waiting for a retry
+    or given up), the service's schedule (next runs), the outbox (pending, failed), the
+    innovation rules in force and any open health problem."""
     settings = get_settings()
     try:
         config = load_config(settings.config_dir)
@@ -182,7 +184,28 @@ def format_status(session: Any, runs: int = 5) -> str:
     lines += [f"  {m.source:<30} {_when(m.value):<16} (set {_when(m.updated_at)})" for m in marks] or [
         "  none yet"
     ]
-    return "\n".join(lines)
+    return "\n".join(lines + failure_lines(session))
+
+
+def failure_lines(session: Any) -> list[str]:
+    """Documents that failed: how many wait for a retry, and the ones given up (no crawl
+    fetches them again: an admin may want to look, or backfill them another way)."""
+    counts, given_up = failure_summary(session)
+    if not counts:
+        return ["", "Failed documents: none"]
+    lines = ["", "Failed documents"]
+    for source in sorted({s for s, _ in counts}):
+        waiting, gave_up = counts.get((source, False), 0), counts.get((source, True), 0)
+        lines.append(f"  {source:<14} {waiting} to be fetched again, {gave_up} given up")
+    if given_up:
+        lines.append("  given up (latest first):")
+    for f in given_up:
+        published = f" published {f.published_on}" if f.published_on else ""
+        lines.append(
+            f"    {f.source} {f.source_id}{published}: {f.attempts} attempts, {f.kind}: "
+            f"{(f.last_error or '').splitlines()[0][:120] if f.last_error else '—'} ({_when(f.given_up_at)})"
+        )
+    return lines
 
 
 commands: list[click.Command] = [procedure_cmd, reparse_cmd, status_cmd]

@@ -22,7 +22,9 @@ What it plays (only the parts the spiders use, as docs/ted.md and docs/hilma.md 
   from 1 January (no holidays), on purpose unlike the spider's guess, so the spider's
   self-correction is exercised. 404 after ``today``.
 - HILMA ``POST /avp/eformnotices/docs/search`` (``datePublished`` window filter, ``top``/``skip``,
-  ``@odata.count``) and ``GET /avp-eforms/external-read/v1/notices?id=..`` (≤ 50, base64
+  ``@odata.count``, and ``select`` checked against the index's fields as Azure AI Search does:
+  a name the index lacks answers 400 naming it) and
+  ``GET /avp-eforms/external-read/v1/notices?id=..`` (≤ 50, base64
   ``eForm`` and ``hilmaStatistics``), both requiring ``Ocp-Apim-Subscription-Key``. HILMA holds
   the corpus's Finnish notices.
 
@@ -92,6 +94,11 @@ TED_FIELDS = frozenset(
 TED_MAX_LIMIT = 250
 HILMA_MAX_TOP = 1000
 HILMA_BATCH_MAX = 50
+# The fake HILMA index's fields besides its id field (docs/hilma.md#search-index-fields lists
+# what clients use); ``select`` may name only these and the one id field the server was given.
+HILMA_INDEX_FIELDS = frozenset(
+    {"datePublished", "mainType", "cpvCodes", "titleFi", "titleSv", "titleEn", "noticeNumber", "procedureId"}
+)
 
 
 # ------------------------------------------------------------------------------- the corpus
@@ -201,7 +208,8 @@ class Fault:
     ``action``: ``status`` (answer ``status`` with ``headers`` and ``body``), ``timed_out``
     (a TED page with ``timedOut: true`` and no notices), ``waf`` (202 challenge), ``slow``
     (sleep ``delay`` seconds, then answer normally). ``skip``: let this many matching requests
-    through first.
+    through first. ``path_contains``: only requests whose path (with its query) contains this
+    text, e.g. one notice's number or one HILMA id.
     """
 
     kind: str
@@ -212,6 +220,7 @@ class Fault:
     times: int = 1
     delay: float = 0.0
     skip: int = 0
+    path_contains: str | None = None
 
 
 @dataclass(frozen=True)
@@ -241,6 +250,7 @@ class LoopbackSources:
         legacy_finnish_share: float = 0.3,
         today: date | None = None,
         hilma_id_field: str = "noticeId",
+        hilma_index_fields: Iterable[str] | None = None,
         hilma_cpv_as_string: bool = False,
         content_disposition: bool = True,
     ) -> None:
@@ -253,6 +263,8 @@ class LoopbackSources:
         self.legacy_finnish_share = legacy_finnish_share
         self.today = today or max((n.publication_date for n in self.notices), default=utcnow().date())
         self.hilma_id_field = hilma_id_field
+        self.hilma_index_fields = frozenset(hilma_index_fields or HILMA_INDEX_FIELDS) | {hilma_id_field}
+        """What the HILMA index holds: like any Azure AI Search index, one id field, not three."""
         self.hilma_cpv_as_string = hilma_cpv_as_string
         self.content_disposition = content_disposition
         """Name the package file in a header; off, the spider must read the day from the tar."""
@@ -368,7 +380,7 @@ class LoopbackSources:
         body = handler.rfile.read(length) if length else b""
         with self._lock:
             self.counts[kind] += 1
-            fault = self._take_fault(kind)
+            fault = self._take_fault(kind, handler.path)
         status, headers, payload = 500, {"Content-Type": "text/plain"}, b"loopback error"
         try:
             if fault is not None and fault.action == "slow":
@@ -404,8 +416,10 @@ class LoopbackSources:
                 )
             )
 
-    def _take_fault(self, kind: str) -> Fault | None:
+    def _take_fault(self, kind: str, path: str) -> Fault | None:
         for fault in self.faults:
+            if fault.path_contains is not None and fault.path_contains not in path:
+                continue
             if fault.kind == kind and fault.times > 0:
                 if fault.skip > 0:
                     fault.skip -= 1
@@ -644,20 +658,28 @@ class LoopbackSources:
             published = self._hilma_published(int(doc_id) - 100000, notice)
             if low <= published < high:
                 hits.append((published, doc_id, notice))
+        selected = [f.strip() for f in str(request.get("select") or "").split(",") if f.strip()]
+        unknown = [f for f in selected if f not in self.hilma_index_fields]
+        if unknown:  # Azure AI Search's answer to a $select naming a field the index lacks
+            message = (
+                f"Invalid expression: Could not find a property named '{unknown[0]}' on type "
+                "'search.document'.\r\nParameter name: $select"
+            )
+            return _json(400, {"error": {"code": "", "message": message}})
         hits.sort(key=lambda h: (h[0], h[1]))
         page = hits[skip : skip + top]
         value = []
         for published, doc_id, _notice in page:
             cpv: Any = ["72000000"]
-            value.append(
-                {
-                    "@search.score": 1.0,
-                    self.hilma_id_field: int(doc_id) if self.hilma_id_field != "eFormsId" else doc_id,
-                    "datePublished": published.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    "mainType": "ContractNotices",
-                    "cpvCodes": ",".join(cpv) if self.hilma_cpv_as_string else cpv,
-                }
-            )
+            fields: dict[str, Any] = {
+                self.hilma_id_field: int(doc_id) if self.hilma_id_field != "eFormsId" else doc_id,
+                "datePublished": published.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "mainType": "ContractNotices",
+                "cpvCodes": ",".join(cpv) if self.hilma_cpv_as_string else cpv,
+            }
+            # Azure answers every selected field, null where the document has no value.
+            shown = selected or sorted(self.hilma_index_fields)
+            value.append({"@search.score": 1.0, **{f: fields.get(f) for f in shown}})
         answer: dict[str, Any] = {"value": value}
         if request.get("count"):
             answer["@odata.count"] = len(hits)

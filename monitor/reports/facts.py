@@ -35,6 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.clock import utcnow
+from db.locks import serialize
 from db.models.classification import ClassificationChange, NoticeClassification
 from db.models.declarations import NoticeDeclaration
 from db.models.notices import Notice, Procedure
@@ -87,6 +88,9 @@ def refresh_report_procedures(
     ``procedure_pks`` forces those procedures (the processing step passes the ones whose labels
     just changed); ``full`` re-derives every row. Either way stale rows are found and redone.
     """
+    # Two processes refreshing at once would delete and re-insert overlapping rows in their
+    # own orders (deadlocks on PostgreSQL): one at a time (db/locks.py).
+    serialize(session, "report-rows")
     # Wall-clock time, never a caller's simulated "now": it is compared with the classifier's
     # change times to find rows a later label change made stale.
     now = utcnow()

@@ -1,9 +1,10 @@
-"""``tenderwatch serve``: APScheduler with a persistent job store, one leader, graceful stop.
+"""``tenderwatch serve``: APScheduler with jobs built from the config, one leader, graceful stop.
 
 Start-up: load the config (an invalid one refuses to start with the ``config check``
-message), apply pending migrations, take the leader lock (or wait as standby), reconcile
-the persisted jobs with the config, run. SIGTERM/SIGINT: stop taking jobs, ask a running
-crawl child to finish, wait for the running job, release the lock.
+message), apply pending migrations, take the leader lock (or wait as standby), build the jobs
+from the config with the next run times the last scheduler recorded (``jobstore.py``: job ids
+and times in ``scheduler_jobs``, never pickles), run. SIGTERM/SIGINT: stop taking jobs, ask a
+running crawl child to finish, wait for the running job, release the lock.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from apscheduler.events import (
     JobExecutionEvent,
 )
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -32,12 +32,13 @@ from sqlalchemy import func, select
 
 from db import migrate
 from db.models.alerts import Subscriber
-from db.session import get_engine, session_scope
+from db.session import session_scope
 from monitor import sources
 from monitor.appconfig import ConfigError
 from monitor.config import AppConfig
 from monitor.service import health, jobs
 from monitor.service.confighold import ConfigHolder
+from monitor.service.jobstore import RecordedJobStore, StoredTime, describe, forget_others, stored_times
 from monitor.service.leader import LeaderLock
 from monitor.settings import Settings
 from monitor.subscribers import sync_from_config
@@ -156,7 +157,8 @@ class Service:
     def _start_scheduler(self) -> None:
         config = self.config.current()
         self.scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=get_engine(self.settings.db_url))},
+            # In memory, built from the config; only the next run times are written down (no pickles).
+            jobstores={"default": RecordedJobStore(self.settings.db_url)},
             # Crawls run in child processes, so threads mostly wait; 4 lets a crawl, the
             # sender and a digest run side by side.
             executors={"default": ThreadPoolExecutor(4)},
@@ -167,7 +169,7 @@ class Service:
             self._job_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
         )
         self.scheduler.start(paused=True)
-        self.reconcile(config)
+        self.reconcile(config, stored=stored_times(self.settings.db_url))
         self.scheduler.resume()
         for job in self.scheduler.get_jobs():
             log.info("scheduled %s next at %s", job.id, job.next_run_time)
@@ -181,11 +183,13 @@ class Service:
         log.info("service stopped")
 
     # ------------------------------------------------------------------ schedule
-    def reconcile(self, config: AppConfig) -> None:
-        """Make the persisted jobs match the config, keeping the times of unchanged jobs.
+    def reconcile(self, config: AppConfig, *, stored: dict[str, StoredTime] | None = None) -> None:
+        """Make the scheduler's jobs match the config, keeping the times of unchanged jobs.
 
-        An unchanged job keeps its stored next run time, so a run missed while the service
-        was down fires once on start (coalesced, within the grace time).
+        At start (``stored``: the next run times the last scheduler recorded) a job whose
+        trigger is unchanged gets its recorded time back, so a run missed while the service
+        was down fires once on start (coalesced, within the grace time); a changed one starts
+        afresh, and rows of jobs the config no longer has are deleted.
         """
         assert self.scheduler is not None
         wanted = {spec.id: spec for spec in desired_jobs(config)}
@@ -193,11 +197,23 @@ class Service:
             if job.id not in wanted:
                 log.info("removing job %s (no longer configured)", job.id)
                 job.remove()
+        if stored is not None:
+            forget_others(self.settings.db_url, set(wanted))
         for spec in wanted.values():
             job = self.scheduler.get_job(spec.id)
             if job is None:
-                self.scheduler.add_job(spec.func, spec.trigger, id=spec.id, args=spec.args, name=spec.id)
-            elif str(job.trigger) != str(spec.trigger) or tuple(job.args) != spec.args:
+                kwargs: dict[str, Any] = {}
+                saved = (stored or {}).get(spec.id)
+                if (
+                    saved is not None
+                    and saved.next_run_time is not None
+                    and saved.trigger == describe(spec.trigger)
+                ):
+                    kwargs["next_run_time"] = saved.next_run_time
+                self.scheduler.add_job(
+                    spec.func, spec.trigger, id=spec.id, args=spec.args, name=spec.id, **kwargs
+                )
+            elif describe(job.trigger) != describe(spec.trigger) or tuple(job.args) != spec.args:
                 log.info("rescheduling %s: %s → %s", spec.id, job.trigger, spec.trigger)
                 self.scheduler.reschedule_job(spec.id, trigger=spec.trigger)
 

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.clock import utcnow
+from db.locks import serialize
 from db.models.alerts import OutboxMessage
 from db.models.health import HealthProblem
 from db.models.runs import CrawlRun
@@ -144,7 +145,12 @@ def run_checks(settings: Settings, config: AppConfig, now: datetime) -> dict[str
 def reconcile(
     session: Session, problems: list[Problem], now: datetime, scope: tuple[str, ...]
 ) -> tuple[list[HealthProblem], list[HealthProblem]]:
-    """Open rows for new problems, resolve rows (whose key starts with ``scope``) that cleared."""
+    """Open rows for new problems, resolve rows (whose key starts with ``scope``) that cleared.
+
+    Read, then write: two instances checking at once would both open the same problem, and the
+    second would fail on the one-open-row-per-key index; one at a time (``db.locks``).
+    """
+    serialize(session, "health")
     open_rows = {
         row.key: row
         for row in session.scalars(select(HealthProblem).where(HealthProblem.resolved_at.is_(None)))
@@ -213,6 +219,7 @@ def config_refused(settings: Settings, running: AppConfig, error: ConfigError) -
     report = error.report()
     key = "config-refused"
     with session_scope(settings.db_url) as session:
+        serialize(session, "health")  # read, then write: as in reconcile
         row = session.scalar(
             select(HealthProblem).where(HealthProblem.key == key, HealthProblem.resolved_at.is_(None))
         )

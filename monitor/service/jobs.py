@@ -1,4 +1,6 @@
-"""The service's jobs. Module-level functions, so APScheduler's persistent job store can name them.
+"""The service's jobs: module-level functions, which the scheduler is given by reference when it
+builds its jobs from the config at start (nothing about a job is read back from the database but
+its next run time: ``monitor/service/jobstore.py``).
 
 Each job reads the running service from :data:`CURRENT` (set when
 ``monitor.service.app.Service`` starts; typed by the :class:`RunningService` protocol, so this

@@ -6,34 +6,33 @@ any machine that shares the database.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.clock import utcnow
 from db.models.alerts import OutboxMessage
 from db.models.classification import NoticeClassification
 from db.models.health import HealthProblem
+from db.models.scheduler import ScheduledJob
 
 
 def schedule_lines(session: Session, tz: str) -> list[str]:
-    """Each persisted job and its next run, from APScheduler's job table."""
-    if not inspect(session.connection()).has_table("apscheduler_jobs"):  # same connection: one lock
-        return ["schedule: the service has not run yet (`tenderwatch serve` or `make run`)"]
+    """Each scheduled job and its next run, as the last scheduler recorded them (``scheduler_jobs``)."""
     rows = session.execute(
-        text("SELECT id, next_run_time FROM apscheduler_jobs ORDER BY next_run_time")
+        select(ScheduledJob.job_id, ScheduledJob.next_run_time).order_by(
+            ScheduledJob.next_run_time, ScheduledJob.job_id
+        )
     ).all()
     if not rows:
-        return ["schedule: no jobs"]
+        return ["schedule: the service has not run yet (`tenderwatch serve` or `make run`)"]
     zone = ZoneInfo(tz)
     out = ["schedule:"]
     for job_id, next_run in rows:
         when = (
-            datetime.fromtimestamp(next_run, UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
-            if next_run is not None
-            else "paused"
+            next_run.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z") if next_run is not None else "paused"
         )
         out.append(f"  {job_id:<16} next {when}")
     return out

@@ -23,6 +23,7 @@ from twisted.python.failure import Failure
 from db.clock import utcnow
 from db.session import session_scope
 from db.store import Store
+from scrapers.items import FailedDocumentItem
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,19 @@ def parse_number(name: str, value: Any, default: float, *, minimum: float = 0) -
     return number
 
 
+def day_of(value: Any, fallback: date) -> date:
+    """The day a listing's date field names (``2026-07-13+02:00``, ``2026-07-13T08:00:00Z``), or
+    ``fallback`` when it names none: the window's first day is never later than the notice's.
+
+    >>> day_of("2026-07-13+02:00", date(2026, 7, 1)), day_of(None, date(2026, 7, 1))
+    (datetime.date(2026, 7, 13), datetime.date(2026, 7, 1))
+    """
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return fallback
+
+
 def normalize_publication_number(value: str) -> str:
     """TED publication numbers with or without leading zeros → the API's form.
 
@@ -89,8 +103,13 @@ class TenderSpider(scrapy.Spider):
     publications are not missed), ``start_days_back`` (window of a first crawl).
 
     The CrawlRunRecorder extension moves the watermark to :attr:`watermark` when the crawl
-    finishes cleanly; a spider sets it once it knows its whole window was listed.
+    finishes cleanly; a spider sets it once it knows its whole window was listed. It goes no
+    further than the day before the oldest document in :attr:`listed` that is still not stored
+    (:meth:`settled_watermark`), so the next crawl's window lists that one again.
     """
+
+    publication_numbers = False
+    """Whether ids are TED publication numbers, known whichever source stored the notice."""
 
     source_name = "?"
     """The store's source name for what this spider fetches."""
@@ -114,6 +133,8 @@ class TenderSpider(scrapy.Spider):
         self.watermark: datetime | None = None
         self.watermark_source = self.name
         self.previous_watermark: datetime | None = None
+        self.listed: dict[str, date | None] = {}
+        """Ids this crawl set out to fetch (not stored when listed) → their publication day."""
 
     # ------------------------------------------------------------------ store access
     @property
@@ -169,21 +190,47 @@ class TenderSpider(scrapy.Spider):
         if self.previous_watermark is None or value > self.previous_watermark:
             self.watermark = value
 
-    def known_ids(self, ids: list[str], *, publication_numbers: bool = False) -> set[str]:
+    def known_ids(self, ids: list[str]) -> set[str]:
         """Which of these the store already has, so they are never downloaded again.
 
-        ``publication_numbers``: also count notices stored from any other source under that
-        TED publication number (the same notice reached us through HILMA or a package).
+        Stored means stored well: a document that failed is not known until a good copy came
+        or it was given up (``Store.known_source_ids``). With :attr:`publication_numbers`,
+        notices stored from any other source under that TED publication number count too
+        (the same notice reached us through HILMA or a package).
         """
         if not ids or not self.db_url:
             return set()
         with self.store() as store:
-            known = set(store.known_source_ids(self.source_name, ids))
-            if publication_numbers:
-                found = store.has_publication_numbers(ids)
-                wanted = {normalize_publication_number(i): i for i in ids}
-                known |= {wanted.get(normalize_publication_number(n), n) for n in found}
-        return known
+            return store.known_ids(self.source_name, ids, publication_numbers=self.publication_numbers)
+
+    def settled_watermark(self, store: Store) -> datetime | None:
+        """:attr:`watermark`, held back before the oldest listed document still not stored
+        (``Store.held_watermark``); None: leave the watermark where it is."""
+        if self.watermark is None:
+            return None
+        return store.held_watermark(
+            self.source_name, self.watermark, self.listed, publication_numbers=self.publication_numbers
+        )
+
+    def document_failed(
+        self, failure: Failure, source_id: str, *, kind: str = "download"
+    ) -> FailedDocumentItem:
+        """Count a failed download of one listed document and hand it to the pipeline, which
+        records the attempt: the next crawl fetches it again (up to the bound)."""
+        self.on_error(failure)
+        request = getattr(failure, "request", None)
+        if isinstance(failure.value, HttpError):
+            error = f"HTTP {failure.value.response.status}"
+        else:
+            error = f"{failure.type.__name__ if failure.type else 'error'}: {failure.getErrorMessage()}"
+        return FailedDocumentItem(
+            source=self.source_name,
+            source_id=source_id,
+            url=getattr(request, "url", None),
+            error=error,
+            kind=kind,
+            published=self.listed.get(source_id),
+        )
 
     # ------------------------------------------------------------------ errors
     def api_json(self, response: Response, what: str) -> Any:

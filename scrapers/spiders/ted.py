@@ -13,8 +13,8 @@ from scrapy.http import JsonRequest, Response
 from twisted.python.failure import Failure
 
 from db.clock import utcnow
-from scrapers.items import DocumentItem
-from scrapers.spiders.base import SpiderArgumentError, TenderSpider, parse_list, parse_number
+from scrapers.items import DocumentItem, FailedDocumentItem
+from scrapers.spiders.base import SpiderArgumentError, TenderSpider, day_of, parse_list, parse_number
 
 # Only what deciding needs: the number names the XML URL and the store key; the rest shows in
 # logs and lets a reader check the filter worked. One unknown field fails the whole request.
@@ -70,11 +70,15 @@ class TedSpider(TenderSpider):
     Caveats
       A page with ``timedOut: true`` is incomplete and retried; a 400 (e.g. an unknown field)
       ends the crawl as ``api_error`` with the API's message; the watermark moves only after the
-      last page of a cleanly finished crawl, to the window's last day.
+      last page of a cleanly finished crawl, to the window's last day, and no further than the
+      day before a listed notice whose XML failed (refused, a 5xx after the retries, or bytes
+      that do not parse): the next crawl lists it again and fetches it, up to the bound
+      ``TENDERWATCH_RETRY_FAILED_DOCUMENTS`` (docs/ted.md#notice-xml).
     """
 
     name = "ted"
     source_name = "ted"
+    publication_numbers = True
 
     def __init__(
         self,
@@ -155,15 +159,22 @@ class TedSpider(TenderSpider):
         stats.inc_value("tenderwatch/listed", len(notices))
         if stats.get_value("tenderwatch/total_listed") is None:
             stats.set_value("tenderwatch/total_listed", data.get("totalNoticeCount"))
-        numbers = [str(n["publication-number"]) for n in notices if n.get("publication-number")]
-        known = self.known_ids(numbers, publication_numbers=True)
+        assert self.window is not None
+        days = {
+            str(n["publication-number"]): day_of(n.get("publication-date"), self.window[0])
+            for n in notices
+            if n.get("publication-number")
+        }
+        numbers = list(days)
+        known = self.known_ids(numbers)
         stats.inc_value("tenderwatch/known_skipped", len(known))
         for number in numbers:
             if number not in known:
+                self.listed[number] = days[number]
                 yield scrapy.Request(
                     f"{self.site_url}/en/notice/{number}/xml",
                     callback=self.parse_notice_xml,
-                    errback=self.on_error,
+                    errback=self.on_xml_error,
                     cb_kwargs={"number": number},
                 )
         token = data.get("iterationNextToken")
@@ -171,8 +182,17 @@ class TedSpider(TenderSpider):
             body = {**response.meta["body"], "iterationNextToken": token}
             yield self.search_request(body)
         else:
-            assert self.window is not None
             self.advance_watermark(datetime.combine(self.window[1], datetime.min.time(), UTC))
+
+    def on_xml_error(self, failure: Failure) -> Iterator[FailedDocumentItem]:
+        """A notice's XML that could not be fetched: counted, and recorded so the next crawl
+        fetches it again; the watermark waits for it (:meth:`TenderSpider.settled_watermark`)."""
+        request = getattr(failure, "request", None)
+        number = request.cb_kwargs.get("number") if request is not None else None
+        if number is None:
+            self.on_error(failure)
+            return
+        yield self.document_failed(failure, number)
 
     def parse_notice_xml(self, response: Response, number: str) -> Iterator[DocumentItem]:
         media_type = (response.headers.get(b"Content-Type") or b"application/xml").decode("latin-1")

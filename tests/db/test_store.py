@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import zlib
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from db.models.failures import DocumentFailure
 from db.models.notices import (
     Notice,
     NoticeConflict,
@@ -23,7 +24,7 @@ from db.models.runs import CrawlRun
 from db.procedures import refresh_states
 from db.record import Award, Lot
 from db.session import get_sessionmaker
-from db.store import Store, StoreError
+from db.store import FailedDocument, Store, StoreError
 from tests.db.records import NOW, award_of, call, change_of, raw
 
 TABLES = (RawDocument, Notice, NoticeSource, NoticeConflict, NoticeDiff, Procedure, ProcedureEvent)
@@ -261,11 +262,66 @@ def test_record_failure_keeps_the_bytes_and_the_error(session: Session) -> None:
         zlib.decompress(stored.content) == b"<Notice><broken"
         and stored.parse_error == "XMLSyntaxError: line 1"
     )
-    assert s.known_source_ids("ted", [doc.source_id, "other"]) == {doc.source_id}
-    assert s.known_source_ids("hilma", [doc.source_id]) == set()
+    # Kept, but not known: the next crawl that lists it fetches it again (issue #13).
+    assert s.known_source_ids("ted", [doc.source_id, "other"]) == set()
+    failure = session.get(DocumentFailure, ("ted", doc.source_id))
+    assert failure is not None and failure.kind == "parse" and failure.attempts == 1
     # the same bytes parsed successfully later clear the error, keeping one document
     s.ingest(rec, doc)
     assert counts(session)["raw_documents"] == 1 and session.scalar(select(RawDocument.parse_error)) is None
+    assert s.known_source_ids("ted", [doc.source_id]) == {doc.source_id}
+    session.expire_all()
+    assert session.get(DocumentFailure, ("ted", doc.source_id)) is None  # the good copy replaced it
+
+
+def test_a_failed_document_is_retried_up_to_the_bound_then_given_up(session: Session) -> None:
+    s = store(session)
+    failed = FailedDocument("hilma", "100007", "download", "HTTP 500", published=date(2026, 11, 30))
+    outcomes = [s.record_fetch_failure(failed, give_up_after=3).status for _ in range(4)]
+    assert outcomes == ["failed", "failed", "given_up", "failed"]  # reported once, when it happens
+    row = session.get(DocumentFailure, ("hilma", "100007"))
+    assert row.attempts == 4 and row.given_up_at == NOW and row.published_on == date(2026, 11, 30)
+    assert s.known_source_ids("hilma", ["100007", "100008"]) == {"100007"}  # given up counts as known
+    # A permanent failure (HILMA lists a notice it has no eForms XML for) is given up at once.
+    legacy = FailedDocument("hilma", "100009", "no_eforms", "no eForm in the answer")
+    assert s.record_fetch_failure(legacy, give_up_after=1).status == "given_up"
+
+
+def test_a_good_copy_in_a_batch_clears_the_failure(session: Session) -> None:
+    rec = call()
+    s = store(session)
+    s.record_fetch_failure(FailedDocument("ted", raw(rec).source_id, "download", "HTTP 403"))
+    s.ingest_many([(rec, raw(rec))])
+    session.expire_all()
+    assert session.get(DocumentFailure, ("ted", raw(rec).source_id)) is None
+
+
+def test_the_watermark_stops_before_a_listed_notice_that_is_not_stored(session: Session) -> None:
+    rec = call()
+    s = store(session)
+    s.ingest(rec, raw(rec))
+    stored, missing = raw(rec).source_id, "999-2026"
+    end, day = NOW + timedelta(days=3), NOW.date()
+    listed = {stored: day - timedelta(days=9), missing: day - timedelta(days=5)}
+    assert s.held_watermark("ted", end, {stored: day}) == end
+    held = s.held_watermark("ted", end, listed)
+    assert held == datetime.combine(day - timedelta(days=6), time(), UTC)  # the day before the missing one
+    assert s.held_watermark("ted", end, {missing: None}) is None  # no day known: do not move
+    s.record_fetch_failure(FailedDocument("ted", missing, "download", "HTTP 403"), give_up_after=1)
+    assert s.held_watermark("ted", end, listed) == end  # given up: it holds nothing any more
+    assert session.get(DocumentFailure, ("ted", missing)) is not None  # and stays reported
+
+
+def test_a_failure_another_source_made_good_is_cleared_when_the_crawl_settles(session: Session) -> None:
+    rec = call()
+    s = store(session)
+    number = rec.publication_number
+    s.record_fetch_failure(FailedDocument("ted", number, "download", "HTTP 403"))
+    s.ingest(rec, raw(rec, "hilma", "100001"))  # HILMA brought the same notice
+    end = NOW + timedelta(days=1)
+    assert s.held_watermark("ted", end, {number: NOW.date()}, publication_numbers=True) == end
+    session.expire_all()
+    assert session.get(DocumentFailure, ("ted", number)) is None
 
 
 def test_states_follow_time_and_planning(session: Session) -> None:
@@ -306,6 +362,9 @@ def test_watermarks_and_crawl_runs(session: Session) -> None:
     assert s.get_watermark("ted") is None
     s.set_watermark("ted", NOW)
     s.set_watermark("ted", NOW + timedelta(hours=1))
+    assert s.get_watermark("ted") == NOW + timedelta(hours=1)
+    # A crawl that read less far (finishing after a concurrent one) never moves it back.
+    s.set_watermark("ted", NOW)
     assert s.get_watermark("ted") == NOW + timedelta(hours=1)
     run_id = s.start_run("ted")
     assert session.get(CrawlRun, run_id).status == "running"

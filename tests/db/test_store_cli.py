@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from db.session import session_scope
-from db.store import RawDoc, Store
+from db.store import FailedDocument, RawDoc, Store
 from monitor.cli import cli
 from tests.db.records import NOW, award_of, call, change_of, raw
 
@@ -75,6 +75,23 @@ def test_status_shows_runs_and_watermarks(settings_env: Path, sqlite_url: str) -
     assert "blocked" in run_line and "waf 1 / waf_challenge" in run_line
     assert run_line.split()[6:10] == ["3", "2", "1", "0"]
     assert "2026-03-02 14:00" in result.output  # the watermark, in Helsinki time
+    assert "Failed documents: none" in result.output
+
+
+def test_status_reports_failed_and_given_up_documents(settings_env: Path, sqlite_url: str) -> None:
+    with session_scope(sqlite_url) as session:
+        store = Store(session, clock=lambda: NOW)
+        store.record_failure(RawDoc("ted", "7-2026", None, b"<html>", NOW), "not XML: <html>")
+        gone = FailedDocument("hilma", "100042", "download", "HTTP 403", published=NOW.date())
+        for _ in range(2):
+            store.record_fetch_failure(gone, give_up_after=2)
+    result = CliRunner().invoke(cli, ["status"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "  hilma          0 to be fetched again, 1 given up" in lines
+    assert "  ted            1 to be fetched again, 0 given up" in lines
+    given_up = next(line for line in lines if "100042" in line)
+    assert "published 2026-03-02: 2 attempts, download: HTTP 403" in given_up
 
 
 def test_reparse_command_uses_the_eforms_parser(settings_env: Path, sqlite_url: str) -> None:

@@ -60,7 +60,7 @@ class Crawler:
         *,
         settings: dict[str, Any] | None = None,
         env: dict[str, str] | None = None,
-        timeout: float = 120,
+        timeout: float = 600,  # generous: a loaded machine (CI beside other jobs) is slow, not broken
         **args: Any,
     ) -> CrawlOutcome:
         self.runs += 1
