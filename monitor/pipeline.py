@@ -10,11 +10,12 @@ import dataclasses
 import logging
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from db.session import get_sessionmaker, session_scope
 from monitor import sources
+from monitor.alerts import outbox
 from monitor.alerts.digest import build_due_digests
 from monitor.alerts.enqueue import enqueue_pending
 from monitor.alerts.sender import send_pending
@@ -74,15 +75,19 @@ def digests(settings: Settings, now: datetime) -> dict[str, Any]:
     return {"digests_built": built}
 
 
-def deliver(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
-    stats = send_pending(get_sessionmaker(settings.db_url), settings, now=now)
+def deliver(
+    settings: Settings, now: datetime | None = None, config: AppConfig | None = None
+) -> dict[str, Any]:
+    """Send the outbox; ``config`` (the held one) says when an unsent alert stops mattering."""
+    max_age = timedelta(days=config.service.alert_max_age_days) if config else outbox.MAX_AGE
+    stats = send_pending(get_sessionmaker(settings.db_url), settings, now=now, max_age=max_age)
     return _asdict(stats)
 
 
 def monthly_reports(settings: Settings, config: AppConfig, now: datetime) -> dict[str, Any]:
     with session_scope(settings.db_url) as session:
         queued = queue_monthly_reports(session, config, now, ted_site_url=settings.ted_site_url)
-    return {"report_emails_queued": queued, **deliver(settings, now)}
+    return {"report_emails_queued": queued, **deliver(settings, now, config)}
 
 
 def run_once(
@@ -99,7 +104,7 @@ def run_once(
         figures[f"crawl:{source}"] = crawl(settings, config, source, overrides=(overrides or {}).get(source))
     figures["process"] = process(settings, config, now)
     figures["digests"] = digests(settings, now)
-    figures["deliver"] = deliver(settings, now)
+    figures["deliver"] = deliver(settings, now, config)
     return figures
 
 

@@ -63,6 +63,9 @@ class HealthConfig(Strict):
     failures_before_alert: int = Field(default=3, ge=1)
     quiet_working_days: int = Field(default=1, ge=1, description="Zero notices this many working days")
     outbox_failure_age_minutes: int = Field(default=60, ge=1)
+    mail_down_minutes: int = Field(
+        default=10, ge=0, description="Mail undeliverable this long (server down) before admins are told"
+    )
 
 
 class ServiceConfig(Strict):
@@ -73,5 +76,8 @@ class ServiceConfig(Strict):
     digest_check_minutes: int = Field(default=15, ge=1, description="How often due digests are built")
     health_check: Schedule = Schedule(cron="30 6 * * *")
     health: HealthConfig = HealthConfig()
+    alert_max_age_days: int = Field(
+        default=7, ge=1, description="An unsent alert older than this is given up (expired), not sent"
+    )
     innovation_goal_percent: float = Field(default=5.0, gt=0, le=100)
     default_language: Literal["fi", "sv", "en"] = "fi"
