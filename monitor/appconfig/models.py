@@ -7,11 +7,15 @@ file has which.
 from __future__ import annotations
 
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from db.clock import utcnow
+from monitor.addresses import MailAddress
 
 
 class Strict(BaseModel):
@@ -39,9 +43,12 @@ class Schedule(Strict):
         if len(fields) == 5 and any(ch.isdigit() for ch in fields[4]):
             raise ValueError(f"write the day of week with names such as 'mon-fri', not {fields[4]!r}")
         try:
-            CronTrigger.from_crontab(value)
+            trigger = CronTrigger.from_crontab(value, timezone="UTC")
         except ValueError as exc:
             raise ValueError(f"not a valid crontab expression: {exc}") from None
+        # "0 0 31 2 *" parses, then never fires: the job would silently never run.
+        if trigger.get_next_fire_time(None, utcnow()) is None:
+            raise ValueError(f"{value!r} never fires (no such day)")
         return value
 
     @model_validator(mode="after")
@@ -68,8 +75,18 @@ class HealthConfig(Strict):
     )
 
 
+def valid_timezone(value: str) -> str:
+    """An IANA time zone name this machine knows (``Europe/Helsinki``), checked now rather
+    than when the scheduler first uses it and fails."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Helsinki") from None
+    return value
+
+
 class ServiceConfig(Strict):
-    admins: list[EmailStr] = Field(default_factory=list)
+    admins: list[MailAddress] = Field(default_factory=list)
     timezone: str = "Europe/Helsinki"
     send_every_minutes: int = Field(default=1, ge=1)
     send_every_seconds: int | None = Field(default=None, ge=1, description="Overrides minutes; tests")
@@ -81,3 +98,5 @@ class ServiceConfig(Strict):
     )
     innovation_goal_percent: float = Field(default=5.0, gt=0, le=100)
     default_language: Literal["fi", "sv", "en"] = "fi"
+
+    _timezone = field_validator("timezone")(valid_timezone)

@@ -112,7 +112,7 @@ class Service:
         try:
             self._start_scheduler()
             while not self.stopping.wait(self.tick):
-                self.config.current()  # picks up config edits between jobs
+                self.config.current()  # picks up config edits between jobs; never raises
         finally:
             self._shutdown()
 
@@ -185,7 +185,9 @@ class Service:
         """Make the persisted jobs match the config, keeping the times of unchanged jobs.
 
         An unchanged job keeps its stored next run time, so a run missed while the service
-        was down fires once on start (coalesced, within the grace time).
+        was down fires once on start (coalesced, within the grace time). Every trigger is
+        built before the first job changes, so a config the scheduler cannot use changes
+        nothing.
         """
         assert self.scheduler is not None
         wanted = {spec.id: spec for spec in desired_jobs(config)}
@@ -201,11 +203,18 @@ class Service:
                 log.info("rescheduling %s: %s → %s", spec.id, job.trigger, spec.trigger)
                 self.scheduler.reschedule_job(spec.id, trigger=spec.trigger)
 
-    def _config_reloaded(self, _old: AppConfig, new: AppConfig) -> None:
+    def _config_reloaded(self, old: AppConfig, new: AppConfig) -> None:
+        """Apply a new config; raising refuses it (``ConfigHolder``), so leave ``old`` in force."""
         if self.scheduler is not None:
-            self.reconcile(new)
-
-        health.config_accepted(self.settings, new)
+            try:
+                self.reconcile(new)
+            except Exception:
+                self.reconcile(old)  # undo what changed before the failure
+                raise
+        try:
+            health.config_accepted(self.settings, new)
+        except Exception:  # the new config is in force either way; only the notice is lost
+            log.exception("could not record the accepted config edit")
 
     def _config_refused(self, error: ConfigError) -> None:
         health.config_refused(self.settings, self.config.last_good, error)
