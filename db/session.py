@@ -15,6 +15,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.private import private_file
+
 
 def _on_sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cur = dbapi_connection.cursor()
@@ -29,8 +31,10 @@ def _on_sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-un
 def get_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.query.get("uri"):
+            # Created 0600 before SQLite creates it 0644: it holds subscribers' addresses (its
+            # -wal and -shm files take the same mode). A "file:…?mode=ro" URI is SQLite's to open.
+            private_file(Path(parsed.database))
         engine = create_engine(url)
         event.listen(engine, "connect", _on_sqlite_connect)
         # pysqlite's own transaction handling issues BEGIN lazily and breaks SAVEPOINT;

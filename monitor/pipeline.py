@@ -11,8 +11,10 @@ import logging
 import threading
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from db.private import private_file
 from db.session import get_sessionmaker, session_scope
 from monitor import sources
 from monitor.alerts import outbox
@@ -40,9 +42,6 @@ def crawl(
 ) -> dict[str, Any]:
     """Run one source's spider in a child process; return its crawl-run figures."""
     started = time.monotonic()
-    # The child's Scrapy log goes to a file per source: the service log keeps one line per job.
-    log_dir = settings.data_dir / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
     result = run_source(
         settings,
         config,
@@ -50,11 +49,17 @@ def crawl(
         overrides=overrides or {},
         scrapy_overrides=scrapy_overrides,
         stop_event=stop_event,
-        log_path=log_dir / f"crawl-{source}.log",
+        log_path=crawl_log(settings, source),
     )
     log.info("crawl %s: %s", source, " ".join(f"{k}={v}" for k, v in result.items()))
     result["seconds"] = round(time.monotonic() - started, 1)
     return result
+
+
+def crawl_log(settings: Settings, source: str) -> Path:
+    """The file a source's crawl child logs to (the service log keeps one line per job),
+    created private: request logs name the notices and, on errors, the URLs asked."""
+    return private_file(settings.data_dir / "logs" / f"crawl-{source}.log")
 
 
 def process(settings: Settings, config: AppConfig, now: datetime) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import Protocol
 
+from db.private import private_dir
 from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -162,7 +163,7 @@ class EmlTransport:
 
     def open(self) -> None:
         try:
-            self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_dir(self.dir)
         except OSError as exc:
             raise ConnectionLost(f"cannot write to {self.dir}: {exc.strerror or exc}") from exc
 

@@ -18,6 +18,7 @@ from db import clock
 from db.clock import utcnow
 from db.models.alerts import OUTBOX_STATES, OutboxMessage, Subscriber
 from db.models.notices import Notice
+from db.private import private_file
 from db.record import Buyer, NoticeRecord
 from db.session import get_sessionmaker, session_scope
 from monitor.alerts.digest import build_due_digests
@@ -223,6 +224,7 @@ def export_cmd(fmt: str, output: Path | None) -> None:
         data = export_all(session)
     text = dump_yaml(data) if fmt == "yaml" else dump_csv(data)
     if output:
+        private_file(output)  # a new export is 0600: it is a list of people's addresses
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {len(data.subscribers)} subscriber(s) to {output}")
     else:

@@ -36,6 +36,7 @@ from db.session import get_engine, session_scope
 from monitor import sources
 from monitor.appconfig import ConfigError
 from monitor.config import AppConfig
+from monitor.enverrors import describe
 from monitor.service import health, jobs
 from monitor.service.confighold import ConfigHolder
 from monitor.service.leader import LeaderLock
@@ -229,11 +230,16 @@ class Service:
                 extra={"job": event.job_id, "outcome": "ok", "figures": event.retval},
             )
         elif event.code == EVENT_JOB_ERROR:
+            line = describe(event.exception, self.settings.db_url)
             log.error(
-                "job %s failed: %r",
+                "job %s failed: %s",
                 event.job_id,
-                event.exception,
-                exc_info=(type(event.exception), event.exception, event.exception.__traceback__),
+                line or repr(event.exception),
+                # A fault of the machine (read-only database, full disk) is one line, at every
+                # run; a bug keeps its traceback.
+                exc_info=None
+                if line
+                else (type(event.exception), event.exception, event.exception.__traceback__),
                 extra={"job": event.job_id, "outcome": "error"},
             )
         elif event.code == EVENT_JOB_MISSED:
