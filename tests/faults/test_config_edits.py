@@ -139,6 +139,7 @@ def test_every_bad_edit_of_every_file_is_refused_with_file_and_line(
         assert refused == 4 * len(CONFIG_FILES) + sum(len(v) for v in SPECIFIC.values())
         assert running.thread.is_alive() and service.scheduler.running
     assert _admin_mails(service_settings) == refused  # one each, none twice
+    figures.mail = False
     figures.note = f"{refused} bad edits refused with file:line, {refused} admin mails, service running"
 
 
@@ -202,4 +203,5 @@ def test_a_real_serve_process_survives_each_bad_edit(
     text = log.read_text(errors="replace")
     assert "Traceback" not in text, text
     assert _admin_mails(service_settings) == len(edits)
+    figures.mail = False
     figures.note = f"{len(edits)} bad edits of service.yaml, serve still running, {len(edits)} admin mails"

@@ -12,7 +12,6 @@ import os
 import stat
 import subprocess
 import sys
-from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from monitor.alerts.mailer import EmlTransport
 from monitor.cli import cli
 from monitor.pipeline import crawl_log
 from monitor.settings import Settings, get_settings
+from tests.conftest import NOW
 from tests.faults.conftest import Figures, outbox_states, queue_alerts
 from tests.service.conftest import RunningService, eventually, write_config
 
@@ -46,17 +46,17 @@ def _rows(db_url: str) -> list[tuple[str, str | None, str | None]]:
 
 
 def test_an_unwritable_outbox_folder_leaves_nothing_stuck(
-    db_url: str, tmp_path: Path, now: datetime, monkeypatch: pytest.MonkeyPatch, figures: Figures
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, figures: Figures
 ) -> None:
     """No SMTP server: mail goes to var/outbox/, and var/outbox is not a folder. The rows wait
     with the reason recorded (not ``sending`` for ten minutes with a traceback); once the
     folder can be written, every alert is written once."""
     config = write_config(tmp_path / "config", ted_every=None, send_every=1)
     settings = Settings(data_dir=tmp_path / "var", database_url=db_url, config_dir=config)
-    figures.queued = queue_alerts(db_url, [f"w{i}@example.com" for i in range(6)], now)
+    figures.queued = queue_alerts(db_url, [f"w{i}@example.com" for i in range(6)], NOW)
     settings.outbox_dir.parent.mkdir(parents=True)
     settings.outbox_dir.write_text("a file where the outbox folder should be\n")
-    monkeypatch.setenv(CLOCK_ENV, clock_value(now))
+    monkeypatch.setenv(CLOCK_ENV, clock_value(NOW))
     with RunningService(settings) as running:
 
         def all_waiting() -> bool:
@@ -74,7 +74,7 @@ def test_an_unwritable_outbox_folder_leaves_nothing_stuck(
         assert running.thread.is_alive()
 
         settings.outbox_dir.unlink()  # the operator fixes it
-        monkeypatch.setenv(CLOCK_ENV, clock_value(now + outbox.BACKOFF_MAX))
+        monkeypatch.setenv(CLOCK_ENV, clock_value(NOW + outbox.BACKOFF_MAX))
         eventually(lambda: outbox_states(db_url) == {"sent": figures.queued}, 30, "the outbox to drain")
         assert running.thread.is_alive()
     written = [p for p in settings.outbox_dir.glob("*.eml") if not p.name.startswith("admin-")]

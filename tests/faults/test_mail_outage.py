@@ -28,6 +28,7 @@ from monitor.alerts import outbox
 from monitor.alerts.sender import send_pending
 from monitor.cli import cli
 from monitor.settings import get_settings
+from tests.conftest import NOW
 from tests.faults.conftest import (
     FaultySmtp,
     Figures,
@@ -50,20 +51,20 @@ def _every(start: datetime, minutes: range, run: Callable[[datetime], object]) -
 
 
 def test_an_outage_longer_than_the_old_retry_horizon_loses_no_mail(
-    db_url: str, faulty_smtp: FaultySmtp, tmp_path: Path, now: datetime, figures: Figures
+    db_url: str, faulty_smtp: FaultySmtp, tmp_path: Path, figures: Figures
 ) -> None:
     """150 minutes down (the old horizon was 8 attempts, 127 minutes): every alert still goes
     out once, within the back-off cap of the server's return."""
     settings = smtp_settings(faulty_smtp, tmp_path, db_url, REPO_CONFIG)
-    figures.queued = queue_alerts(db_url, [f"c{i}@example.com" for i in range(12)], now)
+    figures.queued = queue_alerts(db_url, [f"c{i}@example.com" for i in range(12)], NOW)
     assert figures.queued == 12
 
     faulty_smtp.stop()
-    _every(now, range(0, 151), lambda at: send_pending(db_url, settings, now=at))
+    _every(NOW, range(0, 151), lambda at: send_pending(db_url, settings, now=at))
     assert outbox_states(db_url) == {"pending": 12}, "a temporary failure must never end a row"
 
     faulty_smtp.start()
-    back = now + 151 * MINUTE
+    back = NOW + 151 * MINUTE
     _every(
         back, range(0, outbox.BACKOFF_MAX // MINUTE + 1), lambda at: send_pending(db_url, settings, now=at)
     )
@@ -73,7 +74,7 @@ def test_an_outage_longer_than_the_old_retry_horizon_loses_no_mail(
 
 
 def test_one_refusing_mailbox_does_not_hold_back_its_batchmates(
-    db_url: str, faulty_smtp: FaultySmtp, tmp_path: Path, now: datetime, figures: Figures
+    db_url: str, faulty_smtp: FaultySmtp, tmp_path: Path, figures: Figures
 ) -> None:
     """451 at DATA for the first row of the batch, 450 at RCPT for another: only those two
     wait; a 550 ends its own row and no other."""
@@ -83,9 +84,9 @@ def test_one_refusing_mailbox_does_not_hold_back_its_batchmates(
     faulty_smtp.handler.refuse_data["first@example.com"] = "451 4.7.1 Try again later"
     faulty_smtp.handler.refuse_rcpt["busy@example.com"] = "450 4.2.1 Mailbox busy"
     faulty_smtp.handler.refuse_rcpt["gone@example.com"] = "550 5.1.1 No such user"
-    figures.queued = queue_alerts(db_url, emails, now)
+    figures.queued = queue_alerts(db_url, emails, NOW)
 
-    send_pending(db_url, settings, now=now)
+    send_pending(db_url, settings, now=NOW)
     delivered = {str(m["To"]).rpartition("<")[2].rstrip(">") for m in faulty_smtp.messages}
     assert delivered == {f"c{i}@example.com" for i in range(9)}, "the batchmates went out at once"
     with session_scope(db_url) as session:
@@ -96,8 +97,8 @@ def test_one_refusing_mailbox_does_not_hold_back_its_batchmates(
 
     faulty_smtp.handler.refuse_data.clear()
     faulty_smtp.handler.refuse_rcpt.pop("busy@example.com")
-    send_pending(db_url, settings, now=now + outbox.backoff(1))
-    assert send_pending(db_url, settings, now=now + timedelta(hours=1)).claimed == 0
+    send_pending(db_url, settings, now=NOW + outbox.backoff(1))
+    assert send_pending(db_url, settings, now=NOW + timedelta(hours=1)).claimed == 0
     count_delivery(figures, faulty_smtp, db_url)
     assert (figures.delivered, figures.duplicated, figures.failed, figures.stuck) == (11, 0, 1, 0)
     figures.note = "gone@ refused with 550: failed, alone"
@@ -120,36 +121,36 @@ def _rows_by_email(session) -> dict[str, tuple[str, str | None, datetime | None]
 
 
 def test_an_alert_that_stopped_mattering_expires_instead_of_failing(
-    db_url: str, faulty_smtp: FaultySmtp, tmp_path: Path, now: datetime, figures: Figures
+    db_url: str, faulty_smtp: FaultySmtp, tmp_path: Path, figures: Figures
 ) -> None:
     """Down past the call's deadline: the row ends ``expired`` (not ``failed``), and nothing is
     sent about a call nobody can answer any more. A call without a deadline gives up at the
     maximum age instead."""
     settings = smtp_settings(faulty_smtp, tmp_path, db_url, REPO_CONFIG)
-    figures.queued = queue_alerts(db_url, ["soon@example.com"], now)
+    figures.queued = queue_alerts(db_url, ["soon@example.com"], NOW)
     with session_scope(db_url) as session:
         row = session.scalar(select(OutboxMessage))
         assert row is not None and row.expires_at is not None  # the call's deadline
-        row.expires_at = now + timedelta(hours=2)
+        row.expires_at = NOW + timedelta(hours=2)
     faulty_smtp.stop()
-    _every(now, range(0, 180, 15), lambda at: send_pending(db_url, settings, now=at))
+    _every(NOW, range(0, 180, 15), lambda at: send_pending(db_url, settings, now=at))
     assert outbox_states(db_url) == {"expired": 1}
     faulty_smtp.start()
-    assert send_pending(db_url, settings, now=now + timedelta(hours=3)).claimed == 0
+    assert send_pending(db_url, settings, now=NOW + timedelta(hours=3)).claimed == 0
 
     # No deadline: the maximum age (service.yaml alert_max_age_days) decides.
-    later = queue_alerts(db_url, ["award@example.com"], now, publication_number="00711950-2026")
+    later = queue_alerts(db_url, ["award@example.com"], NOW, publication_number="00711950-2026")
     figures.queued += later  # soon@ watches IT too: two rows
     with session_scope(db_url) as session:
         session.execute(
             OutboxMessage.__table__.update()
             .where(OutboxMessage.state == "pending")
-            .values(expires_at=None, created_at=now)
+            .values(expires_at=None, created_at=NOW)
         )
     faulty_smtp.stop()
-    stats = send_pending(db_url, settings, now=now + timedelta(days=2), max_age=timedelta(days=3))
+    stats = send_pending(db_url, settings, now=NOW + timedelta(days=2), max_age=timedelta(days=3))
     assert stats.retrying == later == 2
-    stats = send_pending(db_url, settings, now=now + timedelta(days=3), max_age=timedelta(days=3))
+    stats = send_pending(db_url, settings, now=NOW + timedelta(days=3), max_age=timedelta(days=3))
     assert stats.expired == later and outbox_states(db_url) == {"expired": 3}
     count_delivery(figures, faulty_smtp, db_url)
     assert (figures.delivered, figures.stuck, figures.failed) == (0, 0, 0)
@@ -160,7 +161,6 @@ def test_alerts_retry_failed_requeues_in_bulk(
     sqlite_url: str,
     faulty_smtp: FaultySmtp,
     tmp_path: Path,
-    now: datetime,
     monkeypatch: pytest.MonkeyPatch,
     figures: Figures,
 ) -> None:
@@ -168,8 +168,8 @@ def test_alerts_retry_failed_requeues_in_bulk(
     emails = [f"r{i}@example.com" for i in range(3)] + ["ok@example.com"]
     for email in emails[:3]:
         faulty_smtp.handler.refuse_rcpt[email] = "550 5.7.1 Policy rejection"
-    figures.queued = queue_alerts(sqlite_url, emails, now)
-    send_pending(sqlite_url, settings, now=now)
+    figures.queued = queue_alerts(sqlite_url, emails, NOW)
+    send_pending(sqlite_url, settings, now=NOW)
     assert outbox_states(sqlite_url) == {"failed": 3, "sent": 1}
 
     env = {
@@ -184,11 +184,11 @@ def test_alerts_retry_failed_requeues_in_bulk(
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()
     try:
-        tomorrow = (now + timedelta(days=1)).date().isoformat()
+        tomorrow = (NOW + timedelta(days=1)).date().isoformat()
         result = CliRunner().invoke(cli, ["alerts", "retry", "--failed", "--since", tomorrow])
         assert result.exit_code == 0, result.output
         assert "0 failed row(s) queued again" in result.output
-        result = CliRunner().invoke(cli, ["alerts", "retry", "--failed", "--since", now.date().isoformat()])
+        result = CliRunner().invoke(cli, ["alerts", "retry", "--failed", "--since", NOW.date().isoformat()])
         assert result.exit_code == 0, result.output
         assert "3 failed row(s) queued again" in result.output
         assert outbox_states(sqlite_url) == {"pending": 3, "sent": 1}
@@ -211,7 +211,6 @@ def test_serve_rides_out_a_long_smtp_outage_and_tells_the_admins_once(
     db_url: str,
     faulty_smtp: FaultySmtp,
     tmp_path: Path,
-    now: datetime,
     monkeypatch: pytest.MonkeyPatch,
     figures: Figures,
 ) -> None:
@@ -220,11 +219,11 @@ def test_serve_rides_out_a_long_smtp_outage_and_tells_the_admins_once(
     mail reaches them when the server is back; then every alert goes out once."""
     config = write_config(tmp_path / "config", ted_every=None, send_every=1)
     settings = smtp_settings(faulty_smtp, tmp_path, db_url, config)
-    figures.queued = queue_alerts(db_url, [f"s{i}@example.com" for i in range(12)], now)
+    figures.queued = queue_alerts(db_url, [f"s{i}@example.com" for i in range(12)], NOW)
     faulty_smtp.stop()
-    monkeypatch.setenv(CLOCK_ENV, clock_value(now))
+    monkeypatch.setenv(CLOCK_ENV, clock_value(NOW))
     with RunningService(settings) as running:
-        at = now
+        at = NOW
         for _ in range(11):  # 15-minute steps: the back-off cap, so every row is due at each
             at += outbox.BACKOFF_MAX
             monkeypatch.setenv(CLOCK_ENV, clock_value(at))
@@ -263,12 +262,12 @@ def _send_process(settings_env: dict[str, str], at: datetime, log: Path) -> subp
 
 @pytest.mark.slow
 def test_kill_9_mid_batch_repeated_resends_at_most_one_per_kill(
-    db_url: str, faulty_smtp: FaultySmtp, tmp_path: Path, now: datetime, figures: Figures
+    db_url: str, faulty_smtp: FaultySmtp, tmp_path: Path, figures: Figures
 ) -> None:
     """``alerts send`` killed with SIGKILL three times while emails are going out; each later
     run (after the claim's lease) takes over. Every alert arrives; a repeat carries the same
     Message-ID, and there is at most one per kill."""
-    figures.queued = queue_alerts(db_url, [f"k{i}@example.com" for i in range(12)], now)
+    figures.queued = queue_alerts(db_url, [f"k{i}@example.com" for i in range(12)], NOW)
     faulty_smtp.handler.delay = 0.25  # a batch takes seconds: time to kill it mid-way
     env = {
         "TENDERWATCH_DATABASE_URL": db_url,
@@ -280,7 +279,7 @@ def test_kill_9_mid_batch_repeated_resends_at_most_one_per_kill(
     }
     log = tmp_path / "send.log"
     kills = 0
-    at = now
+    at = NOW
     for _ in range(3):
         before = len(faulty_smtp.messages)
         proc = _send_process(env, at, log)

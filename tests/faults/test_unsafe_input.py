@@ -37,6 +37,7 @@ from monitor.subscribers import SubscriberSpec, upsert
 from monitor.subscribers.config import SubscribersFile
 from monitor.subscribers.files import dump_csv, read_file
 from tests.alerts.conftest import HELD, SmtpSink, ingest
+from tests.conftest import NOW
 from tests.db.records import call
 
 pytestmark = pytest.mark.faults
@@ -69,9 +70,7 @@ def test_safe_urls_pass_unchanged() -> None:
     assert notice_url(None, "https://www.hankintailmoitukset.fi/fi/public/procedure/1", "x") is not None
 
 
-def test_a_javascript_document_url_is_not_linked_in_the_email(
-    sqlite_url: str, tmp_path: Path, now: datetime
-) -> None:
+def test_a_javascript_document_url_is_not_linked_in_the_email(sqlite_url: str, tmp_path: Path) -> None:
     smtp = SmtpSink()
     smtp.start()
     try:
@@ -89,13 +88,13 @@ def test_a_javascript_document_url_is_not_linked_in_the_email(
             )
             session.commit()
             record = call(
-                deadline=now + timedelta(days=30), documents_url="javascript:alert(document.cookie)"
+                deadline=NOW + timedelta(days=30), documents_url="javascript:alert(document.cookie)"
             )
             lots = [dataclasses.replace(record.lots[0], documents_url="data:text/html,<script>x</script>")]
-            ingest(session, dataclasses.replace(record, lots=lots), now)
-            enqueue_pending(session, now, **HELD)
+            ingest(session, dataclasses.replace(record, lots=lots), NOW)
+            enqueue_pending(session, NOW, **HELD)
             session.commit()
-        assert send_pending(sqlite_url, settings, now=now).sent == 1
+        assert send_pending(sqlite_url, settings, now=NOW).sent == 1
         [msg] = smtp.messages
     finally:
         smtp.stop()
@@ -177,9 +176,7 @@ def test_non_ascii_addresses_are_made_ascii_or_refused_at_the_door() -> None:
         SubscriberSpec(email="jörg@example.de")
 
 
-def test_an_address_that_slipped_in_earlier_fails_its_row_only(
-    sqlite_url: str, tmp_path: Path, now: datetime
-) -> None:
+def test_an_address_that_slipped_in_earlier_fails_its_row_only(sqlite_url: str, tmp_path: Path) -> None:
     """A row whose address was stored before the door check: permanent failure, batch goes on."""
     smtp = SmtpSink()
     smtp.start()
@@ -195,10 +192,10 @@ def test_an_address_that_slipped_in_earlier_fails_its_row_only(
             session.commit()
             session.query(Subscriber).filter_by(email="ok@example.com").update({"email": "jörg@example.de"})
             session.commit()
-            ingest(session, call(deadline=now + timedelta(days=30)), now)
-            enqueue_pending(session, now, **HELD)
+            ingest(session, call(deadline=NOW + timedelta(days=30)), NOW)
+            enqueue_pending(session, NOW, **HELD)
             session.commit()
-        stats = send_pending(sqlite_url, settings, now=now)
+        stats = send_pending(sqlite_url, settings, now=NOW)
     finally:
         smtp.stop()
     assert (stats.sent, stats.failed, stats.retrying) == (1, 1, 0)
@@ -257,11 +254,11 @@ def test_parse_reads_a_big_file_only_up_to_the_limit(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "over the limit" in result.output
 
 
-def test_names_in_from_and_to_are_cleaned_too(now: datetime) -> None:
+def test_names_in_from_and_to_are_cleaned_too() -> None:
     """The From name comes from settings, the To name from the subscriber: both cleaned."""
     settings = Settings(mail_from="Tender\u202eWatch <alerts@example.org>", secret_key="k")  # type: ignore[arg-type]
     row = OutboxMessage(
-        id=2, subscriber_id=1, kind="new", procedure_key="", ref="", payload={}, created_at=now
+        id=2, subscriber_id=1, kind="new", procedure_key="", ref="", payload={}, created_at=NOW
     )
     sub = Subscriber(id=1, email="a@example.com", name="A\r\nBcc: x@example.org", language="fi")
     msg = parse_message(build_message(row, sub, settings))
