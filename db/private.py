@@ -32,8 +32,12 @@ def private_dir(path: Path) -> Path:
 
 
 def private_file(path: Path) -> Path:
-    """Create ``path`` empty and 0600 if it does not exist (its folder private too); keep it if it does."""
+    """Create ``path`` empty and 0600 if it does not exist (its folder private too); keep it if it does.
+
+    An existing file is never opened: closing any descriptor of a SQLite database drops every
+    POSIX lock this process holds on it (SQLite's "how to corrupt" notes, section 2.2).
+    """
     private_dir(path.parent)
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY, FILE_MODE)
-    os.close(fd)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE))
     return path
