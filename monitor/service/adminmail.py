@@ -48,7 +48,14 @@ def send_admin_mail(settings: Settings, to: list[str], subject: str, body: str, 
         _deliver(transport, msg)
     except (ConnectionLost, MessageDeferred, MessageRejected) as exc:
         kept = _keep(settings, transport, msg)
-        log.error("admin mail not sent (%s)%s; will try again: %s\n%s", exc, kept, subject, body)
+        # The body once in the log when there is no file to read it in; else the file has it.
+        log.error(
+            "admin mail not sent (%s)%s; will try again: %s%s",
+            exc,
+            kept,
+            subject,
+            "" if kept else f"\n{body}",
+        )
         return False
     return True
 
