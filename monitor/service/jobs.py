@@ -68,7 +68,7 @@ def send_job() -> dict[str, Any]:
     config = svc.config.current()
     now = utcnow()
     figures = pipeline.deliver(svc.settings, now=now, config=config)
-    health.mail_delivery(
+    figures["mail_health"] = health.mail_delivery(
         svc.settings, config, ok=figures["server_ok"], error=figures["server_error"], now=now
     )
     return figures
