@@ -22,7 +22,7 @@ def include_object(obj: object, name: str | None, type_: str, reflected: bool, c
     """What Alembic compares with the models: not what others own, not the dialect-only search parts.
 
     The search index's FTS5 table (and its shadow tables) on SQLite and its GIN indexes on
-    PostgreSQL exist on one dialect only, so the models cannot declare them; migration 0002
+    PostgreSQL exist on one dialect only, so the models cannot declare them; migration 0002 (web)
     creates them.
     """
     if type_ == "table" and name is not None:

@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from db.private import private_file
+
 
 def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
     cur = dbapi_connection.cursor()
@@ -37,8 +39,10 @@ def get_engine(url: str, *, read_only: bool = False) -> Engine:
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.query.get("uri"):
+            # Created 0600 before SQLite creates it 0644: it holds subscribers' addresses (its
+            # -wal and -shm files take the same mode). A "file:…?mode=ro" URI is SQLite's to open.
+            private_file(Path(parsed.database))
         engine = create_engine(url)
         event.listen(engine, "connect", _on_sqlite_connect)
         if read_only:

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from monitor.appconfig import ConfigError, ConfigProblem, load_file
 from monitor.appconfig.models import ServiceConfig, Strict
+from monitor.appconfig.yamlfile import read_bytes
 from monitor.branches import BranchesConfig
 from monitor.classify.rules import Rules, RulesConfig
 from monitor.sources import SourcesConfig
@@ -75,7 +76,11 @@ class AppConfig:
 
 
 def load_config(directory: Path) -> AppConfig:
-    """Load every known file in ``directory``; raise one :class:`ConfigError` with all problems."""
+    """Load every known file in ``directory``; raise one :class:`ConfigError` with all problems.
+
+    Nothing else escapes: whatever a file holds, it ends as a problem naming the file (and
+    the line where one is known), so a running service can refuse the edit and carry on.
+    """
     problems: list[ConfigProblem] = []
     cfg = AppConfig(directory=directory)
     digest = hashlib.sha256()
@@ -85,12 +90,17 @@ def load_config(directory: Path) -> AppConfig:
             if name not in OPTIONAL_FILES:
                 problems.append(ConfigProblem(path, None, "file is missing"))
             continue
-        text = path.read_text(encoding="utf-8")
-        digest.update(name.encode() + b"\0" + text.encode() + b"\0")
+        data = read_bytes(path)
+        if isinstance(data, ConfigProblem):
+            problems.append(data)
+            continue
+        digest.update(name.encode() + b"\0" + data + b"\0")
         try:
-            cfg.files[name] = load_file(path, model, text)
+            cfg.files[name] = load_file(path, model, data)
         except ConfigError as exc:
             problems.extend(exc.problems)
+        except Exception as exc:  # a validator's bug must read as a refused file, not a crash
+            problems.append(ConfigProblem(path, None, f"cannot be loaded: {type(exc).__name__}: {exc}"))
     if problems:
         raise ConfigError(problems)
     cfg.version = digest.hexdigest()[:12]

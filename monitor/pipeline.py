@@ -10,11 +10,14 @@ import dataclasses
 import logging
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from db.private import private_file
 from db.session import get_sessionmaker, session_scope
 from monitor import sources
+from monitor.alerts import outbox
 from monitor.alerts.digest import build_due_digests
 from monitor.alerts.enqueue import enqueue_pending
 from monitor.alerts.sender import send_pending
@@ -41,9 +44,6 @@ def crawl(
 ) -> dict[str, Any]:
     """Run one source's spider in a child process; return its crawl-run figures."""
     started = time.monotonic()
-    # The child's Scrapy log goes to a file per source: the service log keeps one line per job.
-    log_dir = settings.data_dir / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
     result = run_source(
         settings,
         config,
@@ -51,11 +51,17 @@ def crawl(
         overrides=overrides or {},
         scrapy_overrides=scrapy_overrides,
         stop_event=stop_event,
-        log_path=log_dir / f"crawl-{source}.log",
+        log_path=crawl_log(settings, source),
     )
     log.info("crawl %s: %s", source, " ".join(f"{k}={v}" for k, v in result.items()))
     result["seconds"] = round(time.monotonic() - started, 1)
     return result
+
+
+def crawl_log(settings: Settings, source: str) -> Path:
+    """The file a source's crawl child logs to (the service log keeps one line per job),
+    created private: request logs name the notices and, on errors, the URLs asked."""
+    return private_file(settings.data_dir / "logs" / f"crawl-{source}.log")
 
 
 def process(settings: Settings, config: AppConfig, now: datetime) -> dict[str, Any]:
@@ -86,15 +92,19 @@ def digests(settings: Settings, now: datetime) -> dict[str, Any]:
     return {"digests_built": built}
 
 
-def deliver(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
-    stats = send_pending(get_sessionmaker(settings.db_url), settings, now=now)
+def deliver(
+    settings: Settings, now: datetime | None = None, config: AppConfig | None = None
+) -> dict[str, Any]:
+    """Send the outbox; ``config`` (the held one) says when an unsent alert stops mattering."""
+    max_age = timedelta(days=config.service.alert_max_age_days) if config else outbox.MAX_AGE
+    stats = send_pending(get_sessionmaker(settings.db_url), settings, now=now, max_age=max_age)
     return _asdict(stats)
 
 
 def monthly_reports(settings: Settings, config: AppConfig, now: datetime) -> dict[str, Any]:
     with session_scope(settings.db_url) as session:
         queued = queue_monthly_reports(session, config, now, ted_site_url=settings.ted_site_url)
-    return {"report_emails_queued": queued, **deliver(settings, now)}
+    return {"report_emails_queued": queued, **deliver(settings, now, config)}
 
 
 def run_once(
@@ -111,7 +121,7 @@ def run_once(
         figures[f"crawl:{source}"] = crawl(settings, config, source, overrides=(overrides or {}).get(source))
     figures["process"] = process(settings, config, now)
     figures["digests"] = digests(settings, now)
-    figures["deliver"] = deliver(settings, now)
+    figures["deliver"] = deliver(settings, now, config)
     return figures
 
 

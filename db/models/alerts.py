@@ -34,14 +34,20 @@ from db.base import Base, JSONType
 from db.clock import utcnow
 
 # Outbox states. ``held`` rows wait for their subscriber's digest; ``digested`` ones went out in it.
+# ``pending`` includes rows waiting to retry after a temporary failure (``failure_kind``);
+# ``failed`` (a permanent refusal) and ``expired`` (no longer worth sending) are final.
 PENDING = "pending"
 SENDING = "sending"
 SENT = "sent"
 FAILED = "failed"
+EXPIRED = "expired"
 HELD = "held"
 DIGESTED = "digested"
 CANCELLED = "cancelled"
-OUTBOX_STATES = (PENDING, SENDING, SENT, FAILED, HELD, DIGESTED, CANCELLED)
+OUTBOX_STATES = (PENDING, SENDING, SENT, FAILED, EXPIRED, HELD, DIGESTED, CANCELLED)
+# Why the last attempt failed: ``temporary`` (retried with back-off) or ``permanent`` (final).
+TEMPORARY = "temporary"
+PERMANENT = "permanent"
 OUTBOX_KINDS = ("new", "update", "reminder", "digest", "report")  # report: monitor.reports.monthly
 
 
@@ -126,6 +132,11 @@ class OutboxMessage(Base):
     claim_token: Mapped[str | None] = mapped_column(String(32), default=None)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    failure_kind: Mapped[str | None] = mapped_column(String(16), default=None)
+    """``temporary`` or ``permanent``: what the last failed attempt was; None before any."""
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When the email stops being worth sending by its content (a call's deadline); the
+    service's maximum age (``alert_max_age_days``) applies on top. None: only the age."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -1,14 +1,21 @@
 """Delivering built emails: SMTP (one connection per batch) or ``.eml`` files when no server is set.
 
-Errors are sorted into two kinds, because they call for different handling by the sender:
-:class:`ConnectionLost` (the server is unreachable or dropped us: stop the batch, retry
-everything later) and :class:`MessageRejected` (this one message was refused: fail it, carry on).
+Errors are sorted into three kinds, because they call for different handling by the sender:
+
+- :class:`ConnectionLost`: the server cannot take mail from us now (unreachable, timed out,
+  dropped us, refused our sender address; the ``.eml`` folder cannot be written): stop the
+  batch, retry all of it later;
+- :class:`MessageDeferred`: a 4xx for this one message (a busy mailbox, greylisting): retry
+  this message later, carry on with the others;
+- :class:`MessageRejected`: a 5xx for this one message, or an address that cannot be
+  encoded: this message has failed for good, carry on with the others.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ipaddress
+import logging
 import os
 import smtplib
 import ssl
@@ -18,15 +25,23 @@ from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import Protocol
 
+from db.private import private_dir
 from monitor.settings import Settings
+
+log = logging.getLogger(__name__)
+_warned_clear_text: set[str] = set()
 
 
 class ConnectionLost(Exception):
-    """The mail server cannot be reached or the connection broke."""
+    """The mail server cannot take mail from us now; everything not yet sent waits."""
+
+
+class MessageDeferred(Exception):
+    """The server refused this message for now (4xx); it is tried again later."""
 
 
 class MessageRejected(Exception):
-    """The server refused this message (a bad recipient, a policy rejection)."""
+    """The server refused this message for good (5xx), or it cannot be encoded for SMTP."""
 
 
 class Transport(Protocol):
@@ -44,6 +59,14 @@ class SmtpTransport:
     def open(self) -> None:
         s = self.s
         host = s.smtp_host or ""  # checked in __init__: a Mailer exists only when a host is set
+        if s.smtp_security == "none" and not _is_loopback(host) and host not in _warned_clear_text:
+            _warned_clear_text.add(host)  # once per process and server: a warning, not a flood
+            log.warning(
+                "TENDERWATCH_SMTP_SECURITY=none: mail to %s crosses the network unencrypted%s; "
+                "use starttls or tls unless that network is trusted",
+                host,
+                " and so does the SMTP password" if s.smtp_user else "",
+            )
         try:
             if s.smtp_security == "tls":
                 conn: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -78,18 +101,29 @@ class SmtpTransport:
         recipients = [addr for _, addr in getaddresses([str(v) for v in msg.get_all("To", [])]) if addr]
         try:
             # CRLF line ends: smtplib sends bytes as given, and SMTP lines end in CRLF.
-            refused = self.conn.sendmail(
-                sender, recipients, msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
-            )
-        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-            if getattr(exc, "smtp_code", 500) >= 500 or isinstance(exc, smtplib.SMTPRecipientsRefused):
-                raise MessageRejected(str(exc)) from exc
-            raise ConnectionLost(str(exc)) from exc  # 4xx: temporary, try the batch again later
+            data = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+            for address in (sender, *recipients):
+                address.encode("ascii")  # no SMTPUTF8: smtplib would fail mid-command
+        except UnicodeError as exc:
+            raise MessageRejected(f"cannot be encoded for SMTP: {exc}") from exc
+        try:
+            refused = self.conn.sendmail(sender, recipients, data)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise _refusal(exc.recipients) from exc
+        except smtplib.SMTPSenderRefused as exc:
+            # Our own From address: every message would meet the same answer, so this is the
+            # server's problem (or the config's), not this message's. Stop; retry later.
+            raise ConnectionLost(f"sender {sender} refused: {exc.smtp_code} {_text(exc.smtp_error)}") from exc
+        except smtplib.SMTPDataError as exc:
+            if exc.smtp_code == 421:  # "service not available, closing channel"
+                self.conn = None
+                raise ConnectionLost(f"{exc.smtp_code} {_text(exc.smtp_error)}") from exc
+            raise _by_code(exc.smtp_code, f"{exc.smtp_code} {_text(exc.smtp_error)}") from exc
         except (OSError, smtplib.SMTPException) as exc:
             self.conn = None
             raise ConnectionLost(str(exc)) from exc
         if refused:
-            raise MessageRejected(f"recipients refused: {refused}")
+            raise _refusal(refused)
 
     def close(self) -> None:
         if self.conn is not None:
@@ -99,25 +133,52 @@ class SmtpTransport:
             self.conn = None
 
 
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+def _by_code(code: int, text: str) -> MessageDeferred | MessageRejected:
+    """4xx: try again later; 5xx (or anything else odd): refused for good."""
+    return MessageDeferred(text) if 400 <= code < 500 else MessageRejected(text)
+
+
+def _refusal(refused: dict[str, tuple[int, bytes]]) -> MessageDeferred | MessageRejected:
+    """One message's refused recipients: deferred if any refusal was temporary (it may yet
+    succeed for that one), else rejected."""
+    text = "; ".join(f"{addr}: {code} {_text(reply)}" for addr, (code, reply) in refused.items())
+    temporary = any(400 <= code < 500 for code, _ in refused.values())
+    return MessageDeferred(text) if temporary else MessageRejected(text)
+
+
 class EmlTransport:
-    """Writes each email to ``outbox_dir/<message-id>.eml``: same Message-ID, same file."""
+    """Writes each email to ``outbox_dir/<message-id>.eml``: same Message-ID, same file.
+
+    The folder is made private (0700; the files are 0600, as ``mkstemp`` makes them): the
+    emails carry subscribers' addresses. A folder that cannot be written is the ``.eml``
+    counterpart of a mail server that is down: :class:`ConnectionLost`, so the rows wait.
+    """
 
     def __init__(self, directory: Path) -> None:
         self.dir = directory
 
     def open(self) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            private_dir(self.dir)
+        except OSError as exc:
+            raise ConnectionLost(f"cannot write to {self.dir}: {exc.strerror or exc}") from exc
 
     def send(self, msg: Message) -> None:
         name = eml_name(str(msg["Message-ID"]))
-        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-", suffix=".eml")
+        tmp: str | None = None
         try:
+            fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-", suffix=".eml")
             with os.fdopen(fd, "wb") as fh:
                 fh.write(msg.as_bytes())
             os.replace(tmp, self.dir / name)  # atomic: a reader never sees half an email
         except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
-            raise ConnectionLost(f"cannot write to {self.dir}: {exc}") from exc
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+            raise ConnectionLost(f"cannot write to {self.dir}: {exc.strerror or exc}") from exc
 
     def close(self) -> None:
         pass

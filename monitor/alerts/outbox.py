@@ -1,12 +1,18 @@
-"""The outbox state machine: enqueue once, claim, mark sent or failed, back off, retry.
+"""The outbox state machine: enqueue once, claim, send, and decide what a failure means.
 
 ::
 
     held ──(digest built)──► digested
     pending ──claim──► sending ──► sent
-                          │
-                          └──► failed ──(next_attempt_at due)──► sending …
-                                  └── after MAX_ATTEMPTS: stays failed until ``alerts retry``
+       ▲                  │
+       └──── temporary ───┤  unreachable, timeout, 4xx: back off (1, 2, 4 … 15 min), try again
+                          ├──► failed    permanent: 5xx for this recipient, an address that
+                          │              cannot be encoded; final until ``alerts retry``
+    pending ──────────────┴──► expired   no longer worth sending: the call's deadline passed
+                                         (``expires_at``) or the row is older than the max age
+
+A temporary failure never ends a row, however long the outage: the row waits until it is
+sent or stops mattering. Only a permanent failure ends a row, and only that row.
 
 A row in ``sending`` whose claim is older than ``LEASE`` belongs to a sender that died between
 handing the message to the server and recording it; it is claimed again and re-sent with the
@@ -26,18 +32,49 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from db.models.alerts import FAILED, PENDING, SENDING, SENT, OutboxMessage
+from db.models.alerts import (
+    EXPIRED,
+    FAILED,
+    PENDING,
+    PERMANENT,
+    SENDING,
+    SENT,
+    TEMPORARY,
+    OutboxMessage,
+)
 
-MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(minutes=1)
-BACKOFF_MAX = timedelta(hours=6)
+BACKOFF_MAX = timedelta(minutes=15)
+"""The longest wait between two tries: mail goes out at most this long after the server is
+back, and a try costs one connection attempt per send run while it is down."""
+MAX_AGE = timedelta(days=7)
+"""Give up on an unsent email this old (``service.yaml`` ``alert_max_age_days`` overrides)."""
 LEASE = timedelta(minutes=10)
 """A claim older than this is presumed dead (a batch of 50 emails takes seconds, not minutes)."""
+DEADLINE_KINDS = ("new", "reminder")
+"""Kinds about a call's deadline: worthless after it. An update (an award, a cancellation)
+still matters after the deadline, so only the maximum age ends it."""
 
 
 def backoff(attempts: int) -> timedelta:
-    """1, 2, 4, 8 … minutes after the 1st, 2nd, 3rd … failure, capped at six hours."""
-    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+    """1, 2, 4, 8 … minutes after the 1st, 2nd, 3rd … failure, capped at ``BACKOFF_MAX``."""
+    exponent = min(max(attempts - 1, 0), 16)  # past the cap anyway; keeps 2**n small
+    return min(BACKOFF_BASE * (2**exponent), BACKOFF_MAX)
+
+
+def expiry(kind: str, payload: dict[str, Any]) -> datetime | None:
+    """When an email stops being worth sending by its content: the call's deadline for the
+    kinds about it (``DEADLINE_KINDS``), else None (the maximum age alone decides)."""
+    if kind not in DEADLINE_KINDS:
+        return None
+    text = (payload.get("notice") or {}).get("deadline")
+    if not isinstance(text, str):
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo else None  # a deadline without its offset is no instant
 
 
 def enqueue(
@@ -66,6 +103,7 @@ def enqueue(
         "payload": payload,
         "state": state,
         "attempts": 0,
+        "expires_at": expiry(kind, payload),
         "created_at": now,
         "updated_at": now,
     }
@@ -81,19 +119,35 @@ def enqueue(
 
 
 def claimable(now: datetime) -> ColumnElement[bool]:
-    """Rows a sender may take now: pending, failed and due, or abandoned mid-send."""
+    """Rows a sender may take now: pending and due, or abandoned mid-send."""
     return or_(
         and_(
             OutboxMessage.state == PENDING,
             or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
         ),
-        and_(
-            OutboxMessage.state == FAILED,
-            OutboxMessage.next_attempt_at.is_not(None),
-            OutboxMessage.next_attempt_at <= now,
-        ),
         and_(OutboxMessage.state == SENDING, OutboxMessage.claimed_at < now - LEASE),
     )
+
+
+def expire(session: Session, now: datetime, max_age: timedelta = MAX_AGE) -> int:
+    """Unsent rows that stopped mattering become ``expired``; return how many.
+
+    A row mid-send is left alone until its claim's lease runs out (its sender may be about to
+    record it sent).
+    """
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            or_(
+                OutboxMessage.state == PENDING,
+                and_(OutboxMessage.state == SENDING, OutboxMessage.claimed_at < now - LEASE),
+            ),
+            or_(OutboxMessage.expires_at <= now, OutboxMessage.created_at <= now - max_age),
+        )
+        .values(state=EXPIRED, next_attempt_at=None, claim_token=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def claim(session: Session, now: datetime, limit: int) -> list[int]:
@@ -141,6 +195,7 @@ def mark_sent(session: Session, row_id: int, now: datetime) -> None:
             sent_at=now,
             attempts=OutboxMessage.attempts + 1,
             last_error=None,
+            failure_kind=None,
             next_attempt_at=None,
             claim_token=None,
             updated_at=now,
@@ -148,17 +203,42 @@ def mark_sent(session: Session, row_id: int, now: datetime) -> None:
     )
 
 
-def mark_failed(session: Session, row_id: int, error: str, now: datetime) -> datetime | None:
-    """Record a failed attempt; schedule the next one, or none after ``MAX_ATTEMPTS``."""
-    row = session.get(OutboxMessage, row_id)
-    assert row is not None
-    row.attempts += 1
-    row.state = FAILED
-    row.last_error = error[:2000]
-    row.claim_token = None
-    row.next_attempt_at = now + backoff(row.attempts) if row.attempts < MAX_ATTEMPTS else None
-    row.updated_at = now
-    return row.next_attempt_at
+def mark_retry(session: Session, row_id: int, error: str, now: datetime) -> datetime:
+    """A temporary failure: back to ``pending``, due again after the back-off; returns when."""
+    attempts = session.scalar(select(OutboxMessage.attempts).where(OutboxMessage.id == row_id)) or 0
+    due = now + backoff(attempts + 1)
+    _record_failure(session, row_id, error, now, state=PENDING, kind=TEMPORARY, next_attempt_at=due)
+    return due
+
+
+def mark_failed(session: Session, row_id: int, error: str, now: datetime) -> None:
+    """A permanent failure of this row alone: ``failed``, never tried again by itself."""
+    _record_failure(session, row_id, error, now, state=FAILED, kind=PERMANENT, next_attempt_at=None)
+
+
+def _record_failure(
+    session: Session,
+    row_id: int,
+    error: str,
+    now: datetime,
+    *,
+    state: str,
+    kind: str,
+    next_attempt_at: datetime | None,
+) -> None:
+    session.connection().execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(
+            state=state,
+            attempts=OutboxMessage.attempts + 1,
+            last_error=error[:2000],
+            failure_kind=kind,
+            next_attempt_at=next_attempt_at,
+            claim_token=None,
+            updated_at=now,
+        )
+    )
 
 
 def retry(session: Session, row_id: int, now: datetime) -> OutboxMessage | None:
@@ -172,6 +252,21 @@ def retry(session: Session, row_id: int, now: datetime) -> OutboxMessage | None:
         row.claim_token = None
         row.updated_at = now
     return row
+
+
+def retry_failed(session: Session, now: datetime, since: datetime | None = None) -> int:
+    """An admin's ``alerts retry --failed [--since]``: every failed row (created since
+    ``since``) goes back to pending now; returns how many."""
+    where = [OutboxMessage.state == FAILED]
+    if since is not None:
+        where.append(OutboxMessage.created_at >= since)
+    result = session.execute(
+        update(OutboxMessage)
+        .where(*where)
+        .values(state=PENDING, next_attempt_at=now, claim_token=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def message_id(row: OutboxMessage, domain: str) -> str:

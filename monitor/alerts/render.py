@@ -1,10 +1,12 @@
 """Turning outbox rows into emails: Jinja2 templates (HTML and plain text) in fi/sv/en.
 
-Two rules keep notice data from doing harm:
+Three rules keep notice data from doing harm (the helpers are ``monitor/safety.py``):
 
 - every header built from notice data goes through :func:`header_safe` (control characters,
-  CR and LF become spaces), so a title with a newline cannot add a ``Bcc:``;
-- the HTML environment autoescapes everything, so a title with ``<script>`` arrives as text.
+  CR and LF, bidi overrides become spaces), so a title with a newline cannot add a ``Bcc:``;
+- the HTML environment autoescapes everything, so a title with ``<script>`` arrives as text;
+- only ``http``/``https`` URLs become links (:func:`safe_url`): a ``javascript:`` document
+  URL is left out.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import base64
 import email
 import email.policy
-import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
 from email.mime.image import MIMEImage
@@ -27,26 +28,18 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import escape
 
 from db.models.alerts import OutboxMessage, Subscriber
+from monitor.addresses import ascii_address
 from monitor.alerts import i18n
 from monitor.alerts.cpv_labels import cpv_label
 from monitor.alerts.outbox import message_id
 from monitor.alerts.payload import pick_text
 from monitor.alerts.tokens import make_token
+from monitor.safety import header_safe, safe_url
 from monitor.secretkey import secret_key
 from monitor.settings import Settings
 from monitor.subscribers.optout import matched_subscription_ids
 
 TEMPLATES = Path(__file__).parent / "templates"
-SUBJECT_MAX = 150
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u0085]+")
-
-
-def header_safe(value: str, limit: int = SUBJECT_MAX) -> str:
-    """One line of plain text: control characters and line breaks removed, spaces collapsed."""
-    text = " ".join(_CONTROL.sub(" ", value).split())
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text
 
 
 def _env(html: bool) -> Environment:
@@ -97,7 +90,7 @@ def notice_view(
     inn = payload.get("innovation") or {}
     label = inn.get("label")
     value = n.get("value") or {}
-    links = [(lk.get("label") or lk["url"], lk["url"]) for lk in n.get("links") or [] if lk.get("url")]
+    links = [(lk.get("label") or url, url) for lk in n.get("links") or [] if (url := safe_url(lk.get("url")))]
     matched = matched_subscription_ids([payload])
     base = public_url.rstrip("/")
     return NoticeView(
@@ -114,7 +107,7 @@ def notice_view(
         why=why_lines(payload.get("matches") or [], lang),
         subscriptions=[m.get("subscription", "") for m in payload.get("matches") or []],
         links=links,
-        documents=list(n.get("documents") or []),
+        documents=[url for d in n.get("documents") or [] if (url := safe_url(d))],
         changes=change_lines(payload.get("events") or [], lang),
         page_url=f"{base}{procedure_path(procedure_key)}" if base and procedure_key else None,
         manage_url=f"{base}/subscriptions/{matched[0]}" if base and matched else None,
@@ -284,7 +277,8 @@ def build_message(
         html_part = related
     msg = MIMEMultipart("alternative")
     msg["From"] = formataddr((header_safe(from_name), from_addr), charset="utf-8")
-    msg["To"] = formataddr((header_safe(sub.name or ""), sub.email), charset="utf-8")
+    # ASCII (IDNA domain) or an AddressError: the row fails for good, the batch goes on.
+    msg["To"] = formataddr((header_safe(sub.name or ""), ascii_address(sub.email)), charset="utf-8")
     msg["Subject"] = encode_words(r.subject)
     msg["Message-ID"] = message_id(row, domain)
     msg["Date"] = format_datetime(row.created_at)

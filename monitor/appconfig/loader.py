@@ -17,8 +17,9 @@ from monitor.appconfig.yamlfile import _dotted, read_yaml
 M = TypeVar("M", bound=BaseModel)
 
 
-def load_file(path: Path, model: type[M], text: str | None = None) -> M:
-    """Load one YAML file into ``model``; raise :class:`ConfigError` listing every problem."""
+def load_file(path: Path, model: type[M], text: str | bytes | None = None) -> M:
+    """Load one YAML file (or its ``text`` or bytes) into ``model``; raise :class:`ConfigError`
+    listing every problem."""
     doc = read_yaml(path, text)
     problems = list(doc.problems)
     if doc.data is None and not problems:

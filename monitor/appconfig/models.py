@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from db.clock import utcnow
+from monitor.addresses import MailAddress
 
 
 class Strict(BaseModel):
@@ -40,9 +44,12 @@ class Schedule(Strict):
         if len(fields) == 5 and any(ch.isdigit() for ch in fields[4]):
             raise ValueError(f"write the day of week with names such as 'mon-fri', not {fields[4]!r}")
         try:
-            CronTrigger.from_crontab(value)
+            trigger = CronTrigger.from_crontab(value, timezone="UTC")
         except ValueError as exc:
             raise ValueError(f"not a valid crontab expression: {exc}") from None
+        # "0 0 31 2 *" parses, then never fires: the job would silently never run.
+        if trigger.get_next_fire_time(None, utcnow()) is None:
+            raise ValueError(f"{value!r} never fires (no such day)")
         return value
 
     @model_validator(mode="after")
@@ -64,6 +71,19 @@ class HealthConfig(Strict):
     failures_before_alert: int = Field(default=3, ge=1)
     quiet_working_days: int = Field(default=1, ge=1, description="Zero notices this many working days")
     outbox_failure_age_minutes: int = Field(default=60, ge=1)
+    mail_down_minutes: int = Field(
+        default=10, ge=0, description="Mail undeliverable this long (server down) before admins are told"
+    )
+
+
+def valid_timezone(value: str) -> str:
+    """An IANA time zone name this machine knows (``Europe/Helsinki``), checked now rather
+    than when the scheduler first uses it and fails."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Helsinki") from None
+    return value
 
 
 class GoalPeriod(Strict):
@@ -84,13 +104,16 @@ REPLACED_GOAL_KEY = (
 
 
 class ServiceConfig(Strict):
-    admins: list[EmailStr] = Field(default_factory=list)
+    admins: list[MailAddress] = Field(default_factory=list)
     timezone: str = "Europe/Helsinki"
     send_every_minutes: int = Field(default=1, ge=1)
     send_every_seconds: int | None = Field(default=None, ge=1, description="Overrides minutes; tests")
     digest_check_minutes: int = Field(default=15, ge=1, description="How often due digests are built")
     health_check: Schedule = Schedule(cron="30 6 * * *")
     health: HealthConfig = HealthConfig()
+    alert_max_age_days: int = Field(
+        default=7, ge=1, description="An unsent alert older than this is given up (expired), not sent"
+    )
     innovation_goal: list[GoalPeriod] = Field(default_factory=list)
     """The goal's history, oldest first; ``monitor.reports.figures`` picks the one in force per month."""
     innovation_goal_percent: float | None = Field(default=None, exclude=True)
@@ -103,6 +126,8 @@ class ServiceConfig(Strict):
         if value is not None:
             raise ValueError(REPLACED_GOAL_KEY)
         return None
+
+    _timezone = field_validator("timezone")(valid_timezone)
 
     @field_validator("innovation_goal")
     @classmethod

@@ -20,6 +20,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.clock import utcnow
+from db.locks import serialize
 from db.models.declarations import NoticeDeclaration
 from db.models.notices import Notice
 from monitor.classify.declared import NOTICE_LEVEL, DeclaredRule, LevelDeclaration, declare
@@ -57,6 +58,7 @@ def _complete(session: Session) -> bool:
 
 def declare_pending(session: Session, rule: DeclaredRule, *, batch: int = BATCH) -> DeclareStats:
     """Write the declarations of notices that have none, or one of another rule version."""
+    serialize(session, "declare")  # read what is missing, then write: one at a time (db/locks.py)
     stats = DeclareStats()
     version = rule.version
     if not _other_version(session, version) and _complete(session):

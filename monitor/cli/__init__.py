@@ -7,10 +7,12 @@ of click commands and groups, and is named in ``_MODULES``.
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
 
 from monitor import __version__
+from monitor.enverrors import describe
 from monitor.logsetup import setup_logging
 from monitor.settings import get_settings
 
@@ -30,7 +32,30 @@ _MODULES = [
 ]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Cli(click.Group):
+    """The command group; a fault of the machine (a read-only database, a data folder that
+    cannot be written) ends a command with one ``error:`` line instead of a traceback
+    (``-v`` shows the traceback too)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            line = describe(exc, _db_url())
+            if line is None or ctx.params.get("verbose"):
+                raise
+            click.echo(f"error: {line}", err=True)
+            raise SystemExit(1) from None
+
+
+def _db_url() -> str | None:
+    try:
+        return get_settings().db_url
+    except Exception:  # the settings themselves may be what is broken
+        return None
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="tenderwatch")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, NoReturn
@@ -16,18 +16,22 @@ from sqlalchemy.orm import Session, selectinload
 
 from db import clock
 from db.clock import utcnow
-from db.models.alerts import OutboxMessage, Subscriber
+from db.models.alerts import OUTBOX_STATES, OutboxMessage, Subscriber
 from db.models.notices import Notice
+from db.private import private_file
 from db.record import Buyer, NoticeRecord
 from db.session import get_sessionmaker, session_scope
 from monitor.alerts.digest import build_due_digests
-from monitor.alerts.outbox import retry
+from monitor.alerts.outbox import MAX_AGE, retry, retry_failed
 from monitor.alerts.payload import pick_text
-from monitor.alerts.render import build_message, header_safe, parse_message
+from monitor.alerts.render import build_message, parse_message
 from monitor.alerts.sender import send_pending
 from monitor.alerts.tokens import InvalidToken, verify_token
 from monitor.appconfig import ConfigError, load_file
+from monitor.appconfig.models import ServiceConfig
 from monitor.branches import BranchesConfig, is_unmapped_central
+from monitor.classify.service import since_date
+from monitor.safety import header_safe
 from monitor.secretkey import secret_key
 from monitor.settings import get_settings
 from monitor.subscribers import disable, export_all, find, sync_from_config, to_spec, upsert
@@ -222,6 +226,7 @@ def export_cmd(fmt: str, output: Path | None) -> None:
         data = export_all(session)
     text = dump_yaml(data) if fmt == "yaml" else dump_csv(data)
     if output:
+        private_file(output)  # a new export is 0600: it is a list of people's addresses
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {len(data.subscribers)} subscriber(s) to {output}")
     else:
@@ -237,26 +242,42 @@ def alerts_group() -> None:
 @alerts_group.command("send", short_help="Build due digests and send due emails.")
 @click.option("--limit", type=int, default=None, help="Send at most this many emails.")
 def send_cmd(limit: int | None) -> None:
-    """Build due digests and send every due email (SMTP, or .eml files in var/outbox/)."""
+    """Build due digests and send every due email (SMTP, or .eml files in var/outbox/).
+
+    Exits 1 when an email failed or has to wait for a retry (the server was down or said
+    "try later"), so a cron job notices.
+    """
     settings = get_settings()
     with _session() as session:
         digests = build_due_digests(session, utcnow())
-    stats = send_pending(get_sessionmaker(settings.db_url), settings, limit=limit)
+    stats = send_pending(get_sessionmaker(settings.db_url), settings, limit=limit, max_age=_max_age())
     where = (
         f"SMTP {settings.smtp_host}:{settings.smtp_port}" if settings.smtp_host else str(settings.outbox_dir)
     )
     click.echo(
-        f"{digests} digest(s) built; {stats.sent} sent, {stats.failed} failed, "
-        f"{stats.skipped} skipped (disabled subscribers) → {where}"
+        f"{digests} digest(s) built; {stats.sent} sent, {stats.failed} failed, {stats.retrying} to retry, "
+        f"{stats.expired} expired, {stats.skipped} skipped (disabled subscribers) → {where}"
     )
-    if stats.failed:
+    if stats.server_error:
+        click.echo(f"mail server: {stats.server_error}", err=True)
+    if stats.failed or stats.retrying:
         raise SystemExit(1)
+
+
+def _max_age() -> timedelta:
+    """service.yaml's ``alert_max_age_days``; the default when the file is invalid (`config check`
+    says why): sending must not stop over a config mistake."""
+    try:
+        service = load_file(get_settings().config_dir / "service.yaml", ServiceConfig)
+    except ConfigError:
+        return MAX_AGE
+    return timedelta(days=service.alert_max_age_days)
 
 
 @alerts_group.command("list", short_help="List outbox rows (e.g. --state failed).")
 @click.option(
     "--state",
-    type=click.Choice(["pending", "sending", "sent", "failed", "held", "digested", "cancelled"]),
+    type=click.Choice(list(OUTBOX_STATES)),
     default=None,
     help="Only rows in this state.",
 )
@@ -277,10 +298,14 @@ def alerts_list_cmd(state: str | None, limit: int) -> None:
             title = _title(row)
             nxt = (
                 f" next {row.next_attempt_at:%Y-%m-%d %H:%M}Z"
-                if row.next_attempt_at and row.state == "failed"
+                if row.next_attempt_at and row.state == "pending" and row.failure_kind
                 else ""
             )
-            err = f"  ({header_safe(row.last_error, 80)})" if row.last_error and row.state == "failed" else ""
+            err = (
+                f"  ({row.failure_kind}: {header_safe(row.last_error, 80)})"
+                if row.last_error and row.state in ("pending", "failed", "expired")
+                else ""
+            )
             click.echo(
                 f"{row.id:>6} {row.state:<9} {row.kind:<8} try {row.attempts}{nxt}  {email}  "
                 f"{header_safe(title, 70)}{err}"
@@ -296,15 +321,55 @@ def _title(row: OutboxMessage) -> str:
     return pick_text(notice.get("title") or {}, "fi", notice.get("language")) or row.procedure_key
 
 
-@alerts_group.command("retry", short_help="Send a failed email again (same Message-ID).")
-@click.argument("row_id", type=int)
-def retry_cmd(row_id: int) -> None:
-    """Send a failed (or stuck) email again at the next `alerts send`, same Message-ID."""
+@alerts_group.command("retry", short_help="Send failed emails again (same Message-ID).")
+@click.argument("row_ids", type=int, nargs=-1)
+@click.option("--failed", "all_failed", is_flag=True, help="Every failed email (see --since).")
+@click.option(
+    "--since",
+    default=None,
+    metavar="WHEN",
+    help="With --failed: only emails queued since then: a date (2026-12-01) or a period (2d, 1w).",
+)
+def retry_cmd(row_ids: tuple[int, ...], all_failed: bool, since: str | None) -> None:
+    """Queue failed (or stuck) emails again for the next send, with the same Message-ID.
+
+    Give outbox row ids (`alerts list --state failed`), or --failed for all failed rows,
+    after fixing what made the server refuse them.
+    """
+    if bool(row_ids) == all_failed:
+        raise click.UsageError("give row ids or --failed, not both and not neither")
+    if since is not None and not all_failed:
+        raise click.UsageError("--since goes with --failed")
+    now = utcnow()
     with _session() as session:
-        row = retry(session, row_id, utcnow())
-        if row is None:
-            _fail(f"no outbox row {row_id}")
-        click.echo(f"row {row_id}: {row.state}")
+        if all_failed:
+            cutoff = _since(since) if since else None
+            count = retry_failed(session, now, cutoff)
+            when = f" (queued since {cutoff:%Y-%m-%d %H:%M} UTC)" if cutoff else ""
+            click.echo(f"{count} failed row(s) queued again{when}")
+            return
+        for row_id in row_ids:
+            row = retry(session, row_id, now)
+            if row is None:
+                _fail(f"no outbox row {row_id}")
+            click.echo(f"row {row_id}: {row.state}")
+
+
+def _since(spec: str) -> datetime:
+    """``2026-12-01`` (midnight UTC), an ISO instant, or a period back from now (``2d``, ``1w``)."""
+    try:
+        value = datetime.fromisoformat(spec)
+    except ValueError:
+        value = None
+    if value is None:
+        try:
+            day = since_date(spec, utcnow().date())
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--since") from None
+        if day is None:  # "all": no --since at all is how to say that
+            raise click.BadParameter("leave --since out for all failed emails", param_hint="--since")
+        value = datetime.combine(day, datetime.min.time())
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @alerts_group.command("show", short_help="Print the email an outbox row sends.")

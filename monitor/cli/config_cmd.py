@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from db.private import private_dir
 from monitor.appconfig import ConfigError
 from monitor.config import CONFIG_FILES, load_config
 from monitor.settings import get_settings, shipped_config_dir
@@ -23,7 +24,7 @@ def init_cmd(directory: Path, force: bool) -> None:
     """
     target = directory / "config"
     target.mkdir(parents=True, exist_ok=True)
-    (directory / "var").mkdir(exist_ok=True)
+    private_dir(directory / "var")  # the database and the mail go there: 0700
     source = shipped_config_dir()
     for name in CONFIG_FILES:
         path = target / name

@@ -7,6 +7,8 @@ its file, so one bad download in a directory of thousands is easy to find.
 from __future__ import annotations
 
 import json
+import os
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +16,7 @@ from pathlib import Path
 import click
 
 from db.record import NoticeRecord
-from scrapers.parsers import NoticeParseError, parse_notice
+from scrapers.parsers import DEFAULT_MAX_BYTES, NoticeParseError, parse_notice
 
 
 def _files(paths: tuple[Path, ...]) -> Iterator[Path]:
@@ -24,6 +26,23 @@ def _files(paths: tuple[Path, ...]) -> Iterator[Path]:
             yield from sorted(p for p in path.rglob("*.xml") if p.is_file())
         else:
             yield path
+
+
+class Unreadable(Exception):
+    """A path that is not a file we will read: a FIFO, a device, a file over the size limit."""
+
+
+def read_notice_file(path: Path, limit: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The file's bytes, read only if it is a regular file and only up to ``limit`` (+1, to
+    tell the parser it is too big): a FIFO would block forever and ``/dev/zero`` never ends."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO must not block either
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise Unreadable(f"{path}: not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read(limit + 1)
+    finally:
+        os.close(fd)
 
 
 def summary_line(record: NoticeRecord) -> str:
@@ -62,8 +81,8 @@ def parse_command(paths: tuple[Path, ...], as_json: bool) -> None:
     failed = 0
     for path in _files(paths):
         try:
-            record = parse_notice(path.read_bytes(), source_name=str(path))
-        except NoticeParseError as exc:
+            record = parse_notice(read_notice_file(path), source_name=str(path))
+        except (NoticeParseError, Unreadable) as exc:
             failed += 1
             click.echo(f"error: {exc}", err=True)
             continue

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -24,7 +23,7 @@ from monitor.classify.rules import RulesConfig
 from monitor.reports.figures import REVIEWS, build_report, list_calls, resolve_area
 from monitor.reports.monthly import queue_monthly_reports
 from monitor.reports.periods import Period, ReportError, helsinki_date, parse_day, previous_month
-from monitor.reports.render import render_csv, render_html, render_text
+from monitor.reports.render import render_calls_csv, render_csv, render_html, render_text
 from monitor.settings import get_settings
 
 
@@ -234,19 +233,7 @@ def calls_cmd(
     except ReportError as exc:
         raise click.UsageError(str(exc)) from None
     if fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(
-            ["date", "area", "label", "cancelled", "procedure", "title", "buyer", "value", "currency", "url",
-             "declared", "declared_answers"]
-        )  # fmt: skip
-        for r in rows:
-            value = r.value_amount if r.value_amount is not None else ""
-            declared = "" if r.declared is None else r.declared
-            answers = "; ".join(f"{k}={','.join(v)}" for k, v in r.declared_answers.items())
-            writer.writerow(
-                [r.period_date, r.area, r.label or "", r.cancelled, r.procedure_key, r.title or "",
-                 r.buyer_name or "", value, r.value_currency or "", r.url or "", declared, answers]
-            )  # fmt: skip
+        sys.stdout.write(render_calls_csv(rows))
         return
     for r in rows:
         value = f"{r.value_amount:,.0f} {r.value_currency}".replace(",", " ") if r.value_amount else "–"

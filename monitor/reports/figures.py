@@ -41,6 +41,7 @@ from monitor.classify.declared import NOTICE_LEVEL
 from monitor.reports.facts import UNMAPPED, branches_version, refresh_report_procedures
 from monitor.reports.goals import GoalHistory, GoalInput
 from monitor.reports.periods import Period, ReportError
+from monitor.safety import safe_url
 
 GROUPS: dict[str, dict[str, str]] = {
     "yhteishankinta": {
@@ -635,8 +636,9 @@ def list_calls(
 
 
 def notice_url(publication_number: str | None, source_url: str | None, ted_site_url: str) -> str | None:
-    """TED's public page when the notice has an OJ S number, else the page of the source that carried it."""
+    """TED's public page when the notice has an OJ S number, else the page of the source that
+    carried it, if that may be a link at all (http or https: ``monitor/safety.py``)."""
     key = publication_key(publication_number)
     if key:
         return f"{ted_site_url.rstrip('/')}/en/notice/-/detail/{key}"
-    return source_url
+    return safe_url(source_url)

@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from monitor.reports.figures import REVIEWS, TOTAL, AreaFigures, CallRow, Report
 from monitor.reports.i18n import LANGUAGES, TEXTS, t
+from monitor.safety import csv_cell
 
 FORMATS = ("text", "csv", "html")
 NAME_WIDTH = 44
@@ -126,8 +127,45 @@ def render_csv(report: Report) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(csv_rows(report))
+    writer.writerows({k: _cell(v) for k, v in row.items()} for row in csv_rows(report))
     return buf.getvalue()
+
+
+CALLS_CSV_COLUMNS = (
+    "date",
+    "area",
+    "label",
+    "cancelled",
+    "procedure",
+    "title",
+    "buyer",
+    "value",
+    "currency",
+    "url",
+    "declared",
+    "declared_answers",
+)
+
+
+def render_calls_csv(rows: list[CallRow]) -> str:
+    """``report calls --format csv``: one row per procedure, notice text made formula-safe."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CALLS_CSV_COLUMNS)
+    for r in rows:
+        value = r.value_amount if r.value_amount is not None else ""
+        declared = "" if r.declared is None else r.declared
+        answers = "; ".join(f"{k}={','.join(v)}" for k, v in r.declared_answers.items())
+        cells = [r.period_date, r.area, r.label or "", r.cancelled, r.procedure_key, r.title or "",
+                 r.buyer_name or "", value, r.value_currency or "", r.url or "",
+                 declared, answers]  # fmt: skip
+        writer.writerow([_cell(c) for c in cells])
+    return buf.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula is written as text (``monitor/safety.py``)."""
+    return csv_cell(value) if isinstance(value, str) else value
 
 
 # ------------------------------------------------------------------------------ for people

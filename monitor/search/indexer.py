@@ -14,6 +14,7 @@ from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from db.clock import utcnow
+from db.locks import serialize
 from db.models.notices import Notice
 from db.models.web import NoticeSearch
 from db.record import NoticeRecord
@@ -46,6 +47,7 @@ def row_values(dialect: str, notice_pk: int, record: NoticeRecord) -> dict[str, 
 def index_pending(session: Session, *, batch: int = BATCH, limit: int | None = None) -> int:
     """Index every notice without an index row, or changed since (a reparse re-derives its record),
     up to ``limit``; return how many were indexed."""
+    serialize(session, "search-index")  # read what is unindexed, then write: one indexer at a time
     dialect = session.get_bind().dialect.name
     done = 0
     last = 0

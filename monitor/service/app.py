@@ -36,9 +36,16 @@ from db.session import session_scope
 from monitor import sources
 from monitor.appconfig import ConfigError
 from monitor.config import AppConfig
+from monitor.enverrors import describe
 from monitor.service import health, jobs
 from monitor.service.confighold import ConfigHolder
-from monitor.service.jobstore import RecordedJobStore, StoredTime, describe, forget_others, stored_times
+from monitor.service.jobstore import (
+    RecordedJobStore,
+    StoredTime,
+    describe_trigger,
+    forget_others,
+    stored_times,
+)
 from monitor.service.leader import LeaderLock
 from monitor.settings import Settings
 from monitor.subscribers import sync_from_config
@@ -113,7 +120,7 @@ class Service:
         try:
             self._start_scheduler()
             while not self.stopping.wait(self.tick):
-                self.config.current()  # picks up config edits between jobs
+                self.config.current()  # picks up config edits between jobs; never raises
         finally:
             self._shutdown()
 
@@ -190,6 +197,8 @@ class Service:
         trigger is unchanged gets its recorded time back, so a run missed while the service
         was down fires once on start (coalesced, within the grace time); a changed one starts
         afresh, and rows of jobs the config no longer has are deleted.
+        Every trigger is built (``desired_jobs``) before the first job changes, so a config the
+        scheduler cannot use changes nothing.
         """
         assert self.scheduler is not None
         wanted = {spec.id: spec for spec in desired_jobs(config)}
@@ -207,21 +216,31 @@ class Service:
                 if (
                     saved is not None
                     and saved.next_run_time is not None
-                    and saved.trigger == describe(spec.trigger)
+                    and saved.trigger == describe_trigger(spec.trigger)
                 ):
                     kwargs["next_run_time"] = saved.next_run_time
                 self.scheduler.add_job(
                     spec.func, spec.trigger, id=spec.id, args=spec.args, name=spec.id, **kwargs
                 )
-            elif describe(job.trigger) != describe(spec.trigger) or tuple(job.args) != spec.args:
+            elif (
+                describe_trigger(job.trigger) != describe_trigger(spec.trigger)
+                or tuple(job.args) != spec.args
+            ):
                 log.info("rescheduling %s: %s → %s", spec.id, job.trigger, spec.trigger)
                 self.scheduler.reschedule_job(spec.id, trigger=spec.trigger)
 
-    def _config_reloaded(self, _old: AppConfig, new: AppConfig) -> None:
+    def _config_reloaded(self, old: AppConfig, new: AppConfig) -> None:
+        """Apply a new config; raising refuses it (``ConfigHolder``), so leave ``old`` in force."""
         if self.scheduler is not None:
-            self.reconcile(new)
-
-        health.config_accepted(self.settings, new)
+            try:
+                self.reconcile(new)
+            except Exception:
+                self.reconcile(old)  # undo what changed before the failure
+                raise
+        try:
+            health.config_accepted(self.settings, new)
+        except Exception:  # the new config is in force either way; only the notice is lost
+            log.exception("could not record the accepted config edit")
 
     def _config_refused(self, error: ConfigError) -> None:
         health.config_refused(self.settings, self.config.last_good, error)
@@ -236,11 +255,16 @@ class Service:
                 extra={"job": event.job_id, "outcome": "ok", "figures": event.retval},
             )
         elif event.code == EVENT_JOB_ERROR:
+            line = describe(event.exception, self.settings.db_url)
             log.error(
-                "job %s failed: %r",
+                "job %s failed: %s",
                 event.job_id,
-                event.exception,
-                exc_info=(type(event.exception), event.exception, event.exception.__traceback__),
+                line or repr(event.exception),
+                # A fault of the machine (read-only database, full disk) is one line, at every
+                # run; a bug keeps its traceback.
+                exc_info=None
+                if line
+                else (type(event.exception), event.exception, event.exception.__traceback__),
                 extra={"job": event.job_id, "outcome": "error"},
             )
         elif event.code == EVENT_JOB_MISSED:

@@ -14,18 +14,20 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.clock import utcnow
 from db.locks import serialize
-from db.models.alerts import OutboxMessage
+from db.models.alerts import FAILED, PENDING, OutboxMessage
 from db.models.health import HealthProblem
 from db.models.runs import CrawlRun
 from db.session import session_scope
 from monitor import sources
 from monitor.appconfig import ConfigError
 from monitor.config import AppConfig
+from monitor.safety import header_safe
 from monitor.service.adminmail import send_admin_mail
 from monitor.settings import Settings
 
@@ -115,17 +117,19 @@ def _quiet_problem(session: Session, name: str, now: datetime, tz: ZoneInfo, day
 
 
 def outbox_problems(session: Session, config: AppConfig, now: datetime) -> list[Problem]:
+    """Alert emails refused for good (``failed``): someone has to look at the addresses."""
     age = timedelta(minutes=config.service.health.outbox_failure_age_minutes)
     old_failed = session.scalar(
         select(func.count())
         .select_from(OutboxMessage)
-        .where(OutboxMessage.state == "failed", OutboxMessage.created_at < now - age)
+        .where(OutboxMessage.state == FAILED, OutboxMessage.created_at < now - age)
     )
     if old_failed:
         return [
             Problem(
                 "outbox-failures",
-                f"{old_failed} alert email(s) failed and are older than {age}",
+                f"{old_failed} alert email(s) were refused for good and are older than {age} "
+                "(`tenderwatch alerts list --state failed`; `alerts retry --failed` after a fix)",
                 {"count": old_failed},
             )
         ]
@@ -138,7 +142,103 @@ def run_checks(settings: Settings, config: AppConfig, now: datetime) -> dict[str
         prefixes = ("source-", "outbox-")
         opened, resolved = reconcile(session, problems, now, scope=prefixes)
     notify(settings, config, opened, resolved)
+    notify(settings, config, *_unsent(settings))  # mail that could not go out before
     return {"problems": len(problems), "opened": len(opened), "resolved": len(resolved)}
+
+
+def _unsent(settings: Settings) -> tuple[list[HealthProblem], list[HealthProblem]]:
+    """Problems whose mail has not gone out yet (the mail server was down when they changed).
+    The mail-down problem's opening mail has its own timing (:func:`mail_delivery`)."""
+    with session_scope(settings.db_url) as session:
+        rows = session.scalars(
+            select(HealthProblem).where(
+                or_(
+                    and_(
+                        HealthProblem.resolved_at.is_(None),
+                        HealthProblem.notified_open.is_(False),
+                        HealthProblem.key != MAIL_DOWN,
+                    ),
+                    and_(
+                        HealthProblem.resolved_at.is_not(None),
+                        HealthProblem.notified_open.is_(True),
+                        HealthProblem.notified_resolved.is_(False),
+                    ),
+                )
+            )
+        ).all()
+    return [r for r in rows if r.resolved_at is None], [r for r in rows if r.resolved_at is not None]
+
+
+# ---------------------------------------------------------------------------------- mail delivery
+MAIL_DOWN = "mail-down"
+
+
+def mail_delivery(
+    settings: Settings, config: AppConfig, *, ok: bool, error: str | None, now: datetime
+) -> str | None:
+    """After a send run: alert mail could not be delivered (``error``), or could (``ok``).
+
+    The problem opens at the first failure; the admins are told once it has lasted
+    ``health.mail_down_minutes`` (a one-minute blip is no news). That mail cannot go through
+    a server that is down: it is kept as a file and logged (``adminmail``) and tried again
+    at each send run. When delivery works again the problem resolves, and the admins get
+    the resolved mail if they were, or should have been, told that it opened. Returns what
+    happened, for the send job's figures.
+    """
+    if error and not ok:
+        return _mail_down(settings, config, error, now)
+    if ok and not error:
+        return _mail_up(settings, config, now)
+    return None  # connected, then lost: the next run tells which it is
+
+
+def _mail_down(settings: Settings, config: AppConfig, error: str, now: datetime) -> str:
+    threshold = timedelta(minutes=config.service.health.mail_down_minutes)
+    where = (
+        f"cannot reach the mail server {settings.smtp_host}:{settings.smtp_port}"
+        if settings.smtp_host
+        else f"cannot write alert emails to {settings.outbox_dir}"
+    )
+    try:
+        with session_scope(settings.db_url) as session:
+            row = _open_row(session, MAIL_DOWN)
+            if row is None:
+                summary = f"{where}; alert emails wait and are retried"
+                row = HealthProblem(key=MAIL_DOWN, summary=summary, details={"error": error}, opened_at=now)
+                session.add(row)
+                session.flush()
+            waiting = session.scalar(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == PENDING)
+            )
+            row.details = {**row.details, "last_error": header_safe(error, 300), "emails_waiting": waiting}
+            due = not row.notified_open and now - row.opened_at >= threshold
+    except IntegrityError:  # another instance opened the problem at the same moment
+        return "mail-down"
+    if due:
+        notify(settings, config, [row], [])
+    return "mail-down"
+
+
+def _mail_up(settings: Settings, config: AppConfig, now: datetime) -> str | None:
+    threshold = timedelta(minutes=config.service.health.mail_down_minutes)
+    with session_scope(settings.db_url) as session:
+        row = _open_row(session, MAIL_DOWN)
+        if row is None:
+            return None
+        row.resolved_at = now
+        told = row.notified_open or now - row.opened_at >= threshold
+        # The resolved mail tells the whole story when the opening one never got through.
+        row.notified_open = row.notified_open or told
+        row.notified_resolved = not told  # a short blip: resolved without a word
+    if told:
+        notify(settings, config, [], [row])
+    return "mail-up"
+
+
+def _open_row(session: Session, key: str) -> HealthProblem | None:
+    return session.scalar(
+        select(HealthProblem).where(HealthProblem.key == key, HealthProblem.resolved_at.is_(None))
+    )
 
 
 # ---------------------------------------------------------------------------------- bookkeeping

@@ -64,9 +64,16 @@ def process_job() -> dict[str, Any]:
 
 
 def send_job() -> dict[str, Any]:
-    """Send what the outbox holds (any instance may; rows are claimed one by one)."""
+    """Send what the outbox holds (any instance may; rows are claimed one by one), and tell
+    the admins when alert mail cannot be delivered, or can again."""
     svc = _service()
-    return pipeline.deliver(svc.settings, now=utcnow())
+    config = svc.config.current()
+    now = utcnow()
+    figures = pipeline.deliver(svc.settings, now=now, config=config)
+    figures["mail_health"] = health.mail_delivery(
+        svc.settings, config, ok=figures["server_ok"], error=figures["server_error"], now=now
+    )
+    return figures
 
 
 def digest_job() -> dict[str, Any]:

@@ -35,7 +35,7 @@ from db.session import session_scope
 log = logging.getLogger(__name__)
 
 
-def describe(trigger: Any) -> str:
+def describe_trigger(trigger: Any) -> str:
     """A trigger as stable text: ``interval[0:15:00] Europe/Helsinki``.
 
     ``str()`` of APScheduler's triggers names the schedule but not the time zone, and ``repr()``
@@ -109,7 +109,7 @@ class RecordedJobStore(MemoryJobStore):
         values = {
             "job_id": job.id,
             "next_run_time": job.next_run_time,
-            "trigger": describe(job.trigger),
+            "trigger": describe_trigger(job.trigger),
             "updated_at": now,
         }
         try:

@@ -17,6 +17,7 @@ from typing import IO
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
+from db.private import private_dir
 from db.session import get_engine, is_postgres
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,9 @@ class LeaderLock:
     def lock_path(self) -> Path:
         url = make_url(self.db_url)
         if url.database and url.database != ":memory:":
-            return Path(url.database).with_suffix(".scheduler.lock")
+            # A URI filename ("file:/path?mode=ro", uri=true) names the same file without "file:".
+            name = url.database.removeprefix("file:") if url.query.get("uri") else url.database
+            return Path(name).with_suffix(".scheduler.lock")
         return self.data_dir / "scheduler.lock"
 
     def acquire(self) -> bool:
@@ -63,7 +66,7 @@ class LeaderLock:
             conn.close()
             return False
         path = self.lock_path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)  # var/ holds the database and the mail: 0700 when we create it
         fh = open(path, "a+")  # noqa: SIM115 — held open for the life of the lock
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -45,8 +45,15 @@ def outbox_lines(session: Session, now: datetime) -> list[str]:
     oldest_failed = session.scalar(
         select(func.min(OutboxMessage.created_at)).where(OutboxMessage.state == "failed")
     )
+    retrying = session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.state == "pending", OutboxMessage.failure_kind == "temporary")
+    )
     parts = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "empty"
     line = f"outbox: {parts}"
+    if retrying:
+        line += f"; {retrying} pending after a temporary failure (server down or busy)"
     if oldest_failed is not None:
         line += f" (oldest failure {(now - oldest_failed).total_seconds() / 3600:.1f} h ago)"
     return [line]

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import EmailStr, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from monitor.addresses import MailAddress
 from monitor.appconfig.models import Strict
 from monitor.matching.filters import SubscriptionFilters
 
@@ -26,7 +27,8 @@ class SubscriptionSpec(SubscriptionFilters):
 
 
 class SubscriberSpec(Strict):
-    email: EmailStr
+    email: MailAddress
+    """Stored in ASCII (IDNA domain); a non-ASCII part before the @ is refused here."""
     name: str = ""
     kind: Literal["company", "branch"] = "company"
     branch: str | None = Field(default=None, description="For branch contacts: the branch id, e.g. TEM")

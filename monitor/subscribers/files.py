@@ -15,6 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from monitor.appconfig import ConfigError, ConfigProblem, load_file
+from monitor.safety import csv_cell, csv_uncell
 from monitor.subscribers.config import SubscribersFile
 
 SUBSCRIBER_COLUMNS = [
@@ -93,7 +94,7 @@ def _read_csv(path: Path) -> SubscribersFile:
             if cells.get(col):
                 sub[col] = _cell(col, cells[col])
         if cells.get("subscription"):
-            spec = {"name": cells["subscription"]}
+            spec = {"name": csv_uncell(cells["subscription"])}
             for col in SUBSCRIPTION_COLUMNS[1:]:
                 if cells.get(col):
                     spec[col] = _cell(col, cells[col])
@@ -114,8 +115,9 @@ def _read_csv(path: Path) -> SubscribersFile:
 
 
 def _cell(col: str, value: str) -> Any:
+    value = csv_uncell(value)  # our own export wrote formula-like text with a leading '
     if col in LIST_COLUMNS:
-        return [v.strip() for v in value.split(";") if v.strip()]
+        return [csv_uncell(v.strip()) for v in value.split(";") if v.strip()]
     if col == "enabled":
         return value.lower() in ("1", "true", "yes", "y", "kyllä")
     return value
@@ -142,7 +144,7 @@ def dump_csv(data: SubscribersFile) -> str:
         for spec in subs:
             row = dict(base)
             if spec:
-                row["subscription"] = spec["name"]
+                row["subscription"] = _fmt(spec["name"])
                 for col in SUBSCRIPTION_COLUMNS[1:]:
                     row[col] = _fmt(spec.get(col))
             writer.writerow(row)
@@ -150,13 +152,15 @@ def dump_csv(data: SubscribersFile) -> str:
 
 
 def _fmt(value: Any) -> str:
+    """One cell; text a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) gets a
+    leading ``'`` (``monitor/safety.py``), which import takes off again."""
     if value is None:
         return ""
     if isinstance(value, list):
-        return ";".join(str(v) for v in value)
+        return ";".join(csv_cell(str(v)) for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return csv_cell(str(value))
 
 
 def _clean(value: Any) -> Any:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from db.clock import utcnow
 from db.models.alerts import OutboxMessage, Subscriber, Subscription
 from db.session import get_sessionmaker, session_scope
 from monitor.alerts.enqueue import enqueue_pending
@@ -66,14 +68,17 @@ def test_subscribers_commands(settings_env: Path, tmp_path: Path) -> None:
 def test_alerts_and_unsubscribe_commands(settings_env: Path) -> None:
     url = get_settings().db_url
     run("subscribers", "add", "it@example.com", "--cpv", "72000000", "--subscription", "IT")
+    # Queued "now" by the clock `alerts send` reads: an alert older than the maximum age, or
+    # past its call's deadline, would expire instead of going out.
+    at = utcnow()
     with get_sessionmaker(url)() as session:
-        ingest(session, call(), NOW)
-        enqueue_pending(session, NOW, **HELD)
+        ingest(session, call(deadline=at + timedelta(days=30)), at)
+        enqueue_pending(session, at, **HELD)
         session.commit()
     code, out = run("alerts", "list", "--state", "pending")
     assert code == 0 and "pending   new" in out and "it@example.com" in out
     code, out = run("alerts", "send")
-    assert code == 0 and "1 sent, 0 failed" in out
+    assert code == 0 and "1 sent, 0 failed, 0 to retry, 0 expired" in out
     assert len(list((settings_env / "outbox").glob("*.eml"))) == 1
     code, out = run("alerts", "show", "1")
     assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in out and "CPV 72000000" in out

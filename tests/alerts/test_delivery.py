@@ -181,15 +181,15 @@ def test_smtp_down_then_up_delivers_every_email_exactly_once(
 
     smtp.stop()
     sent = send_pending(db_url, mail_settings, now=NOW)
-    assert (sent.sent, sent.failed) == (0, 5)
+    assert (sent.sent, sent.retrying, sent.failed) == (0, 5, 0)
     session.rollback()  # a new transaction: SQLite (WAL) reads a snapshot
     rows = session.scalars(select(OutboxMessage)).all()
-    assert {(r.state, r.attempts) for r in rows} == {("failed", 1)}
+    assert {(r.state, r.failure_kind, r.attempts) for r in rows} == {("pending", "temporary", 1)}
     assert all(r.next_attempt_at == NOW + outbox.backoff(1) for r in rows)
     session.rollback()
     assert send_pending(db_url, mail_settings, now=NOW + timedelta(seconds=30)).claimed == 0  # backing off
     sent = send_pending(db_url, mail_settings, now=NOW + timedelta(minutes=1))  # still down: 2nd failure
-    assert sent.failed == 5
+    assert sent.retrying == 5
     session.rollback()  # a new transaction: SQLite (WAL) reads a snapshot
     assert {r.next_attempt_at for r in session.scalars(select(OutboxMessage))} == {
         NOW + timedelta(minutes=1) + outbox.backoff(2)
@@ -265,12 +265,18 @@ def test_failed_row_is_listed_and_retry_sends_it(
     ingest(session, call(), NOW)
     enqueue_pending(session, NOW, **HELD)
     session.commit()
-    smtp.stop()
-    send_pending(db_url, mail_settings, now=NOW)
-    smtp.start()
+
+    async def refuse(server, session, envelope, address, options) -> str:  # type: ignore[no-untyped-def]
+        return "550 5.1.1 No such user"
+
+    smtp.handler.handle_RCPT = refuse  # type: ignore[attr-defined]  # aiosmtpd looks hooks up per call
+    assert send_pending(db_url, mail_settings, now=NOW).failed == 1
+    del smtp.handler.handle_RCPT  # type: ignore[attr-defined]
+    assert send_pending(db_url, mail_settings, now=NOW + timedelta(hours=1)).claimed == 0  # final
     session.rollback()
     row = session.scalar(select(OutboxMessage))
-    assert row.state == "failed"
+    assert (row.state, row.failure_kind, row.next_attempt_at) == ("failed", "permanent", None)
+    assert "550" in row.last_error
     outbox.retry(session, row.id, NOW)
     session.commit()
     assert send_pending(db_url, mail_settings, now=NOW).sent == 1

@@ -129,3 +129,98 @@ def test_service_refuses_to_start_with_the_same_message(
     assert serve.exit_code == 1
     assert check.output.strip() in serve.output
     assert "refusing to start" in serve.output
+
+
+# ------------------------------------------------------------------ hostile edits (issue #13, point 2)
+BOMB = (
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+    "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+    "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+    "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+    "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+    "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+    "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+    "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n"
+)
+
+
+def _service_problems(tmp_path: Path, data: str | bytes) -> list[str]:
+    path = tmp_path / "service.yaml"
+    path.write_bytes(data if isinstance(data, bytes) else data.encode())
+    with pytest.raises(ConfigError) as info:
+        load_file(path, ServiceConfig)
+    return [str(p) for p in info.value.problems]
+
+
+def test_a_recursive_alias_is_refused_with_its_line(tmp_path: Path) -> None:
+    (problem,) = _service_problems(tmp_path, "timezone: Europe/Helsinki\nloop: &r [*r]\n")
+    assert f"{tmp_path / 'service.yaml'}:2:" in problem and "refers to itself" in problem
+
+
+def test_an_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
+    import time
+
+    started = time.monotonic()
+    problems = _service_problems(tmp_path, BOMB)
+    assert time.monotonic() - started < 5  # it used to take a minute and 3 GB, then MemoryError
+    assert any("aliases expand to more than" in p for p in problems), problems
+    assert all(":" in p.split("service.yaml", 1)[1][:4] for p in problems)  # each with a line
+
+
+def test_invalid_utf8_is_refused_at_its_line(tmp_path: Path) -> None:
+    (problem,) = _service_problems(tmp_path, b"timezone: Europe/Helsinki\nadmins:\n  - \xff\xfe@x.org\n")
+    assert f"{tmp_path / 'service.yaml'}:3:" in problem and "not valid UTF-8" in problem
+
+
+def test_nesting_too_deep_is_refused_not_a_recursion_error(tmp_path: Path) -> None:
+    (problem,) = _service_problems(tmp_path, "deep: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert ":1:" in problem and "nested deeper than" in problem
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("timezone: Europe/Helsinki\nday: 2026-02-30\n", "cannot read this value"),
+        ("x: !!python/object:os.system a\n", "cannot read this value"),
+        ("x: !!binary 'zz'\n", "cannot read this value"),
+        ("x: !!timestamp 'x'\n", "cannot read this value"),
+        ("x: \x07\n", "YAML syntax error"),
+        ("? [a]\n: 1\n", "a key must be a plain value"),
+    ],
+)
+def test_values_yaml_cannot_build_are_problems_with_a_line(tmp_path: Path, text: str, expected: str) -> None:
+    problems = _service_problems(tmp_path, text)
+    assert any(expected in p and f"{tmp_path / 'service.yaml'}:" in p for p in problems), problems
+
+
+def test_an_unknown_time_zone_is_refused_by_config_check(tmp_path: Path) -> None:
+    (problem,) = _service_problems(tmp_path, "admins: [a@example.org]\ntimezone: Mars/Olympus\n")
+    assert ":2: timezone:" in problem and "Mars/Olympus" in problem
+
+
+def test_a_cron_that_never_fires_is_refused(tmp_path: Path) -> None:
+    (problem,) = _problems(
+        tmp_path / "sources.yaml", SourcesConfig, "ted:\n  schedule:\n    cron: '0 0 31 2 *'\n"
+    )
+    assert ":3: ted.schedule.cron:" in problem and "never" in problem
+
+
+def test_admin_addresses_are_checked_and_made_ascii(tmp_path: Path) -> None:
+    (problem,) = _service_problems(tmp_path, "admins: [ylläpito@example.org]\n")
+    assert ":1: admins[0]:" in problem and "ASCII" in problem
+    path = tmp_path / "service.yaml"
+    path.write_text("admins: [admin@exämple.fi]\n")
+    assert load_file(path, ServiceConfig).admins == ["admin@xn--exmple-cua.fi"]
+
+
+def test_load_config_reports_a_file_that_is_not_a_regular_file(tmp_path: Path) -> None:
+    import os
+
+    directory = tmp_path / "config"
+    shutil.copytree(REPO_CONFIG, directory)
+    (directory / "service.yaml").unlink()
+    os.mkfifo(directory / "service.yaml")  # reading it would wait for a writer forever
+    with pytest.raises(ConfigError) as info:
+        load_config(directory)
+    assert "service.yaml: not a regular file" in info.value.report()

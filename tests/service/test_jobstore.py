@@ -25,7 +25,7 @@ from db.session import get_engine, session_scope
 from monitor.config import load_config
 from monitor.demo.loopback import LoopbackSources
 from monitor.service.app import desired_jobs
-from monitor.service.jobstore import describe
+from monitor.service.jobstore import describe_trigger
 from monitor.settings import Settings
 from tests.service.conftest import RunningService, eventually, write_config
 
@@ -111,7 +111,7 @@ def test_the_service_never_unpickles_anything_from_the_database(
     assert jobs == set(wanted)  # from the config, nothing from the rows
     rows = _rows(sqlite_url)
     assert set(rows) == set(wanted)  # the row of no configured job is gone
-    assert rows["send"][1] == describe(wanted["send"].trigger)  # hostile text replaced, never read
+    assert rows["send"][1] == describe_trigger(wanted["send"].trigger)  # hostile text replaced, never read
 
 
 @pytest.mark.parametrize(
