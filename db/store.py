@@ -247,12 +247,20 @@ class Store:
         of listed documents that are stored by now are deleted.
         """
         known = self.known_ids(source, listed, publication_numbers=publication_numbers)
-        # Known now, and not given up: a good copy came, perhaps from another source (HILMA
-        # brought a notice whose TED XML failed); its failure is history.
-        store_failures.clear(
-            self.session, source, known - store_failures.given_up(self.session, source, known)
-        )
+        self.forget_failures(source, known)
         return store_failures.hold(value, {i: day for i, day in listed.items() if i not in known})
+
+    def forget_failures(self, source: str, known: Iterable[str]) -> None:
+        """Failures (not given up) of these documents, known by now, are history: a good copy
+        came, perhaps from another source (HILMA brought a notice whose TED XML failed, so TED
+        will not fetch it again and nothing else would ever clear its failure).
+
+        Reads first and deletes only what it found: on SQLite a DELETE takes the write lock even
+        when it matches nothing, and a crawl asks this for every page it lists.
+        """
+        failing = store_failures.still_failing(self.session, source, known)
+        if failing:
+            store_failures.clear(self.session, source, failing)
 
     # ------------------------------------------------------------------------------ crawl runs
     def start_run(self, source: str) -> int:

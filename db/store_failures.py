@@ -99,16 +99,24 @@ def clear(session: Session, source: str, source_ids: Iterable[str]) -> None:
 
 def given_up(session: Session, source: str, source_ids: Iterable[str]) -> set[str]:
     """Which of these were given up: they count as known, so nobody fetches them again."""
+    return _failing(session, source, source_ids, given_up=True)
+
+
+def still_failing(session: Session, source: str, source_ids: Iterable[str]) -> set[str]:
+    """Which of these have a failure not given up: to be retried, unless a good copy came."""
+    return _failing(session, source, source_ids, given_up=False)
+
+
+def _failing(session: Session, source: str, source_ids: Iterable[str], *, given_up: bool) -> set[str]:
     ids = list(dict.fromkeys(source_ids))
     found: set[str] = set()
     t = table_of(DocumentFailure).c
+    state = t.given_up_at.is_not(None) if given_up else t.given_up_at.is_(None)
     for i in range(0, len(ids), _CHUNK):
         found.update(
             session.connection()
             .execute(
-                select(t.source_id).where(
-                    t.source == source, t.source_id.in_(ids[i : i + _CHUNK]), t.given_up_at.is_not(None)
-                )
+                select(t.source_id).where(t.source == source, t.source_id.in_(ids[i : i + _CHUNK]), state)
             )
             .scalars()
         )

@@ -196,12 +196,15 @@ class TenderSpider(scrapy.Spider):
         Stored means stored well: a document that failed is not known until a good copy came
         or it was given up (``Store.known_source_ids``). With :attr:`publication_numbers`,
         notices stored from any other source under that TED publication number count too
-        (the same notice reached us through HILMA or a package).
+        (the same notice reached us through HILMA or a package); a failure recorded here for
+        one of those is forgotten, as this crawl will not fetch it again.
         """
         if not ids or not self.db_url:
             return set()
         with self.store() as store:
-            return store.known_ids(self.source_name, ids, publication_numbers=self.publication_numbers)
+            known = store.known_ids(self.source_name, ids, publication_numbers=self.publication_numbers)
+            store.forget_failures(self.source_name, known)
+            return known
 
     def settled_watermark(self, store: Store) -> datetime | None:
         """:attr:`watermark`, held back before the oldest listed document still not stored

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from db.models.failures import DocumentFailure
-from db.models.notices import NoticeSource
+from db.models.notices import Notice, NoticeSource
 from db.models.runs import SourceWatermark
 from db.session import session_scope
 from db.store import Store
@@ -38,6 +38,12 @@ def corpus(today: date) -> list[CorpusNotice]:
 def stored_ids(db_url: str, source: str) -> set[str]:
     with session_scope(db_url) as session:
         return set(session.scalars(select(NoticeSource.source_id).where(NoticeSource.source == source)))
+
+
+def numbers_stored(db_url: str) -> set[str | None]:
+    """Publication numbers stored, from whichever source."""
+    with session_scope(db_url) as session:
+        return set(session.scalars(select(Notice.publication_number)))
 
 
 def watermark(db_url: str, source: str) -> datetime | None:
@@ -113,6 +119,30 @@ def test_ted_a_broken_document_is_not_known_and_a_good_copy_replaces_it(
     second = crawl("ted", from_date=str(today - timedelta(days=4)))  # the same window again
     assert xml_requests(fake, target.api_number) == 1 and fake.counts["ted_xml"] == 1
     assert second.new == 1 and target.api_number in stored_ids(crawl.db_url, "ted")
+    assert failure(crawl.db_url, "ted", target.api_number) is None
+
+
+def test_ted_forgets_its_failure_when_hilma_brought_the_notice_first(
+    crawl: Crawler, fake: LoopbackSources, corpus: list[CorpusNotice], today: date
+) -> None:
+    """TED's XML failed; HILMA then stored the same notice before TED's next crawl listed it.
+
+    TED now counts it as known and never fetches it again, so that crawl must forget TED's
+    failure: nothing else would, and it would stay reported (and counted) for ever. Seen in
+    tests/faults/test_lost_at_source.py when HILMA's crawl happened to finish first.
+    """
+    target = oldest_finnish(corpus)
+    good = fake.documents[target.api_number]
+    fake.documents[target.api_number] = HTML_200
+    crawl("ted", start_days_back=4)
+    assert failure(crawl.db_url, "ted", target.api_number) is not None
+    fake.documents[target.api_number] = good
+    crawl("hilma", env=KEY, from_date=str(today - timedelta(days=4)))
+    assert target.publication_number in numbers_stored(crawl.db_url)
+
+    fake.reset_counts()
+    crawl("ted", from_date=str(today - timedelta(days=4)))
+    assert xml_requests(fake, target.api_number) == 0  # HILMA's copy is the good copy
     assert failure(crawl.db_url, "ted", target.api_number) is None
 
 
