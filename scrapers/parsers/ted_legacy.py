@@ -193,7 +193,7 @@ def _heading_doc(ml: etree._Element, code: str) -> etree._Element | None:
         doc = ml[i]
         if doc.get("LG") == code:
             return doc
-    for doc in ml:
+    for doc in ml[:]:
         if doc.get("LG") == code:
             return doc
     return None
@@ -282,7 +282,7 @@ def parse_legacy_element(root: etree._Element, *, source_name: str = "<element>"
     coded = _Coded()
     translation = None
     forms: list[etree._Element] = []
-    for section in root:
+    for section in root[:]:
         kind = _SECTIONS[section.tag]
         if kind == 1:
             coded = _coded(section)

@@ -38,20 +38,25 @@ class Kinds(dict[Any, int]):  # keyed by element tags, which lxml types as str |
     dict lookup per child, in any of the schema namespaces: ``kind = KINDS[child.tag]``.
     """
 
-    def __init__(self, names: dict[str, int]) -> None:
+    def __init__(self, names: dict[str, int], prefixes: tuple[tuple[str, int], ...] = ()) -> None:
         super().__init__()
         self.names = names
+        self.prefixes = prefixes
 
     def __missing__(self, tag: object) -> int:
-        kind = self.names.get(local(tag), 0)
+        name = local(tag)
+        kind = self.names.get(name)
+        if kind is None:
+            kind = next((k for prefix, k in self.prefixes if name.startswith(prefix)), 0)
         if len(self) < _LOCAL_LIMIT:
             self[tag] = kind
         return kind
 
 
-def kinds(*names: str) -> Kinds:
-    """``kinds("TITLE", "LOT_NO")`` → TITLE is 1, LOT_NO 2, anything else 0."""
-    return Kinds({name: i for i, name in enumerate(names, start=1)})
+def kinds(*names: str, prefixes: tuple[tuple[str, int], ...] = ()) -> Kinds:
+    """``kinds("TITLE", "LOT_NO")`` → TITLE is 1, LOT_NO 2, anything else 0. ``prefixes`` name
+    families of elements (``(("PT_", 3),)``: every ``PT_…`` is 3), tried in order after the names."""
+    return Kinds({name: i for i, name in enumerate(names, start=1)}, prefixes)
 
 
 def attr(el: etree._Element | None, name: str) -> str | None:
@@ -90,7 +95,7 @@ def paragraphs(el: etree._Element) -> str | None:
         text = "".join(p.itertext()) if len(p) else p.text
         return (norm(text) or None) if text else None
     parts = []
-    for p in el:
+    for p in el[:]:
         text = "".join(p.itertext()) if len(p) else p.text
         if text:
             text = norm(text)
@@ -110,7 +115,7 @@ def child(el: etree._Element | None, name: str) -> etree._Element | None:
     """The first child with local name ``name``."""
     if el is None:
         return None
-    for sub in el:
+    for sub in el[:]:
         if local(sub.tag) == name:
             return sub
     return None
