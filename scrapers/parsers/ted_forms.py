@@ -37,7 +37,10 @@ from scrapers.parsers.ted_xml import (
     local,
     money,
     paragraphs,
+    record_builder,
 )
+
+_new_buyer = record_builder(Buyer)
 
 
 class LotData:
@@ -187,7 +190,7 @@ def _buyer(
             org_id = org_id or child_text(sub, "NATIONALID")
     if not name:
         return None
-    return Buyer(name, org_id, country, city, nuts, legal_type, activity)
+    return _new_buyer(name, org_id, country, city, nuts, legal_type, activity)
 
 
 # ----------------------------------------------------------------------------------- R2.0.9
@@ -357,8 +360,13 @@ def _lot(el: etree._Element, lang: str, lot: LotData, *, texts_only: bool) -> No
             _add_code(lot.nuts, attr(sub, "CODE"))
         elif kind == 7:
             lot.value = money(sub)
-        else:
-            _signal(lot.signals, *_LOT_SIGNALS[kind])
+        else:  # _signal() inlined: a lot has two or three of these, and a call costs as much
+            key, code = _LOT_SIGNALS[kind]
+            codes = lot.signals.get(key)
+            if codes is None:
+                lot.signals[key] = [code]
+            elif code not in codes:
+                codes.append(code)
 
 
 _JUSTIFICATIONS = kinds("D_ACCORDANCE_ARTICLE", prefixes=(("PT_", 2),))

@@ -57,7 +57,12 @@ from scrapers.parsers.ted_xml import (
     money,
     paragraphs,
     publication_number,
+    record_builder,
 )
+
+# Records built without the frozen dataclasses' per-field object.__setattr__ (see record_builder).
+_new_record = record_builder(NoticeRecord)
+_new_lot = record_builder(Lot)
 
 TRANSLATED_TEXTS = frozenset({"fin", "swe", "eng"})
 """Languages whose full translations (``CATEGORY="TRANSLATION"`` forms: TED translated EU
@@ -199,6 +204,11 @@ def _heading_doc(ml: etree._Element, code: str) -> etree._Element | None:
     return None
 
 
+_HEADING_LANG = {code: ted_codes.language(code) for code in _TED_ORDER}
+"""TED's language codes → ISO 639-3, looked up once here rather than per heading."""
+_TI_TEXT = kinds("TI_TEXT")
+
+
 def _headings(section: etree._Element | None, original: str | None) -> dict[str, str]:
     """``TRANSLATION_SECTION`` → TED's heading by language (ISO 639-3), for the original language
     and :data:`HEADING_LANGUAGES`."""
@@ -213,13 +223,17 @@ def _headings(section: etree._Element | None, original: str | None) -> dict[str,
         doc = _heading_doc(ml, code)
         if doc is None:
             continue
+        # TI_TEXT is the last child as TED writes it: looked at by index, by table, not searched
         text = doc[-1] if len(doc) else None
-        if text is None or local(text.tag) != "TI_TEXT":
+        if text is None or not _TI_TEXT[text.tag]:
             text = child(doc, "TI_TEXT")
-        heading = paragraphs(text) if text is not None else None
-        lang = ted_codes.language(code)
-        if lang and heading:
-            titles[lang] = heading.replace("\n", " ")
+            if text is None:
+                continue
+        heading = paragraphs(text)
+        if heading:
+            lang = _HEADING_LANG.get(code) or ted_codes.language(code)
+            if lang:
+                titles[lang] = heading.replace("\n", " ")
     return titles
 
 
@@ -362,7 +376,8 @@ def _record(
     if lang and lang in headings:
         national["ted:heading"] = {lang: headings[lang]}
 
-    first = _earliest([*coded.references, *data.references], number)
+    refs = coded.references + data.references if data.references else coded.references
+    first = _earliest(refs, number) if refs else None  # most notices refer to none
     procedure_id = legacy_procedure_id(first or number)
 
     notice_type, form_type = ted_codes.notice_and_form_type(form_code, data.notice_type, coded.document_type)
@@ -397,7 +412,7 @@ def _record(
         or ted_codes.LEGAL_BASIS.get(coded.directive or "")
         or ("32009L0081" if form_code in ("F16", "F17", "F18", "F19") else None)
     )
-    return NoticeRecord(
+    return _new_record(
         notice_id=None,
         version=None,
         procedure_id=procedure_id,
@@ -478,7 +493,7 @@ def _lots(data: FormData, due: datetime | None, signals: dict[str, set[str]]) ->
             codes.sort()  # in place: built for this lot alone
             signals.setdefault(key, set()).update(codes)
         lots.append(
-            Lot(
+            _new_lot(
                 lot_id,
                 lot.title,
                 lot.description,
