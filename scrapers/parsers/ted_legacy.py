@@ -248,15 +248,28 @@ def _buyer_names(section: etree._Element | None) -> dict[str, str]:
     return names
 
 
+_FORM_CODES: dict[tuple[object, str | None], tuple[str | None, bool]] = {}
+"""(tag, ``FORM``) → what :func:`_form_code` makes of it: a few dozen pairs in all of TED."""
+
+
 def _form_code(el: etree._Element) -> tuple[str | None, bool]:
     """(legacy form, whether it is a 2014 form or MOVE, read by ``read_form``):
     ``F03_2014`` → ``F03``; R2.0.8 ``FORM="17"`` → ``F17``; ``MOVE FORM="T02"`` → ``T02``."""
-    name = local(el.tag)
+    key = (el.tag, el.get("FORM"))
+    found = _FORM_CODES.get(key)
+    if found is None:
+        found = _form_code_of(local(key[0]), key[1])
+        if len(_FORM_CODES) < 1024:  # a hostile document cannot grow it past this
+            _FORM_CODES[key] = found
+    return found
+
+
+def _form_code_of(name: str, form_attr: str | None) -> tuple[str | None, bool]:
     if name.endswith("_2014"):
         m = _FORM_2014.match(name)
         if m:
             return m.group(1), True
-    form = (el.get("FORM") or "").strip().upper()
+    form = (form_attr or "").strip().upper()
     r2014 = name == "MOVE"
     if form.isdigit():
         return f"F{int(form):02d}", r2014
@@ -346,6 +359,8 @@ def parse_legacy_element(root: etree._Element, *, source_name: str = "<element>"
 
 def _primary(forms: list[etree._Element], lg_orig: str | None) -> etree._Element | None:
     """The original form in the original language (a notice may have originals in two languages)."""
+    if len(forms) == 1:  # most notices: whatever its category and language, it is the one
+        return forms[0]
     originals = [f for f in forms if (f.get("CATEGORY") or "ORIGINAL").upper() == "ORIGINAL"] or forms
     for form in originals:
         if lg_orig and (form.get("LG") or "").upper() == lg_orig.upper():
@@ -369,7 +384,7 @@ def _record(
     translation: etree._Element | None,
     schema: str | None,
 ) -> NoticeRecord:
-    title = dict(data.title)
+    title = data.title  # the form's own dict: FormData is not used after this
     for heading_lang, heading in headings.items():
         title.setdefault(heading_lang, heading)
     national: dict[str, object] = {}
