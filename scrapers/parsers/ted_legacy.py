@@ -63,6 +63,7 @@ from scrapers.parsers.ted_xml import (
 # Records built without the frozen dataclasses' per-field object.__setattr__ (see record_builder).
 _new_record = record_builder(NoticeRecord)
 _new_lot = record_builder(Lot)
+_new_award = record_builder(Award)
 
 TRANSLATED_TEXTS = frozenset({"fin", "swe", "eng"})
 """Languages whose full translations (``CATEGORY="TRANSLATION"`` forms: TED translated EU
@@ -75,23 +76,28 @@ _SCHEMA = re.compile(r"R2\.0\.\d+")
 
 
 class _Coded:
-    """What ``CODED_DATA_SECTION`` says."""
+    """What ``CODED_DATA_SECTION`` says.
+
+    What only stands in for what a form leaves out (value, deadline, nature, procedure,
+    directive) is kept as its element and read when asked for: most forms say it themselves,
+    and not reading it saved ~1 µs a notice. As when read at once, the last such element counts.
+    """
 
     __slots__ = (
         "country",
         "cpv",
         "date_pub",
-        "deadline",
-        "directive",
+        "deadline_el",
+        "directive_el",
         "dispatch",
         "document_type",
         "language",
-        "nature",
+        "nature_el",
         "number",
         "nuts",
-        "procedure",
+        "procedure_el",
         "references",
-        "value",
+        "value_el",
     )
 
     def __init__(self) -> None:
@@ -102,14 +108,35 @@ class _Coded:
         """alpha-2, as written (``ISO_COUNTRY/@VALUE``)."""
         self.cpv: list[str] = []
         self.nuts: list[str] = []
-        self.value: Money | None = None
+        self.value_el: etree._Element | None = None
+        """The last ``VALUE TYPE="ESTIMATED_TOTAL"``."""
         self.references: list[str] = []
         self.dispatch: date | None = None
-        self.deadline: str | None = None
+        self.deadline_el: etree._Element | None = None
         self.document_type: str | None = None
-        self.nature: str | None = None
-        self.procedure: str | None = None
-        self.directive: str | None = None
+        self.nature_el: etree._Element | None = None
+        self.procedure_el: etree._Element | None = None
+        self.directive_el: etree._Element | None = None
+
+    @property
+    def value(self) -> Money | None:
+        return money(self.value_el)
+
+    @property
+    def deadline(self) -> str | None:
+        return (flat(self.deadline_el) or None) if self.deadline_el is not None else None
+
+    @property
+    def nature(self) -> str | None:
+        return attr(self.nature_el, "CODE")
+
+    @property
+    def procedure(self) -> str | None:
+        return attr(self.procedure_el, "CODE")
+
+    @property
+    def directive(self) -> str | None:
+        return attr(self.directive_el, "VALUE")
 
 
 _SECTIONS = kinds("CODED_DATA_SECTION", "TRANSLATION_SECTION", "FORM_SECTION", "NOTICE_UUID")
@@ -159,21 +186,21 @@ def _coded(el: etree._Element) -> _Coded:
                 coded.nuts.append(code)
         elif kind == 8:
             if sub.get("TYPE") == "ESTIMATED_TOTAL":
-                coded.value = money(sub)
+                coded.value_el = sub
         elif kind == 9:
             coded.references.extend(flat(x) for x in sub if local(x.tag) == "NO_DOC_OJS")
         elif kind == 10:
             coded.dispatch = compact_date(sub.text)
         elif kind == 11:
-            coded.deadline = flat(sub) or None
+            coded.deadline_el = sub
         elif kind == 12:
             coded.document_type = attr(sub, "CODE")
         elif kind == 13:
-            coded.nature = attr(sub, "CODE")
+            coded.nature_el = sub
         elif kind == 14:
-            coded.procedure = attr(sub, "CODE")
+            coded.procedure_el = sub
         else:
-            coded.directive = attr(sub, "VALUE")
+            coded.directive_el = sub
     return coded
 
 
@@ -413,9 +440,10 @@ def _record(
 
     when = data.deadline_day
     clock = data.deadline_clock
-    if when is None and coded.deadline:
-        when = compact_date(coded.deadline)
-        clock = coded.deadline[8:] or None
+    coded_deadline = coded.deadline if when is None else None
+    if coded_deadline:
+        when = compact_date(coded_deadline)
+        clock = coded_deadline[8:] or None
     country_alpha2 = coded.country or _buyer_country_alpha2(data)
     due = deadline(when, clock, country_alpha2)
 
@@ -531,5 +559,5 @@ def _awards(data: FormData, lots: list[Lot]) -> list[Award]:
     for award in data.awards:
         lot_id = _lot_id(award.lot_no, 0, True, 2) if award.lot_no else single
         value = award.value if award.winners else None
-        out.append(Award(lot_id=lot_id, status=award.status, winners=award.winners, value=value))
+        out.append(_new_award(lot_id, award.status, award.winners, value))
     return out
