@@ -286,7 +286,7 @@ def _form_code(el: etree._Element) -> tuple[str | None, bool]:
     found = _FORM_CODES.get(key)
     if found is None:
         found = _form_code_of(local(key[0]), key[1])
-        if len(_FORM_CODES) < 1024:  # a hostile document cannot grow it past this
+        if len(_FORM_CODES) < 1024 and len(key[1] or "") <= 8:  # bounded, whatever documents say
             _FORM_CODES[key] = found
     return found
 
