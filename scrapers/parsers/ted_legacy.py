@@ -64,6 +64,7 @@ from scrapers.parsers.ted_xml import (
 _new_record = record_builder(NoticeRecord)
 _new_lot = record_builder(Lot)
 _new_award = record_builder(Award)
+_new_buyer = record_builder(Buyer)
 
 TRANSLATED_TEXTS = frozenset({"fin", "swe", "eng"})
 """Languages whose full translations (``CATEGORY="TRANSLATION"`` forms: TED translated EU
@@ -504,7 +505,7 @@ def _buyers(
         if data.legal_type is None and data.activity is None:
             return data.buyers
         return [
-            Buyer(
+            _new_buyer(
                 b.name,
                 b.org_id,
                 b.country,
