@@ -22,6 +22,8 @@ from sqlalchemy import select
 
 from db.models.alerts import OutboxMessage, Subscriber
 from db.models.audit import AuditEntry
+from db.models.failures import DocumentFailure
+from db.models.runs import CrawlRun, SourceWatermark
 from db.record import Buyer, Money
 from db.session import get_sessionmaker
 from monitor.cli import cli
@@ -144,6 +146,36 @@ def seed_outbox(db_url: str, now: datetime, failed: int = 2) -> None:
         )
 
 
+def seed_operations(db_url: str, now: datetime) -> None:
+    """What ``tenderwatch status`` reads: two sources' runs, a watermark, failed documents."""
+    with get_sessionmaker(db_url).begin() as s:
+        s.add(
+            CrawlRun(
+                source="ted", started_at=now - timedelta(hours=1), finished_at=now - timedelta(minutes=57),
+                status="finished", requests=40, notices_seen=120, notices_new=7, notices_updated=2,
+                errors={"parse": 1}, close_reason="finished",
+            )
+        )  # fmt: skip
+        s.add(
+            CrawlRun(
+                source="hilma", started_at=now - timedelta(minutes=30), status="failed",
+                finished_at=now - timedelta(minutes=29), errors={"http_503": 3},
+                close_reason="HILMA answered 503 three times",
+            )
+        )  # fmt: skip
+        s.add(
+            SourceWatermark(
+                source="ted", value=now - timedelta(hours=2), updated_at=now - timedelta(minutes=57)
+            )
+        )
+        s.add(
+            DocumentFailure(
+                source="ted", source_id="123456-2026", kind="parse", attempts=5, last_error="no root element",
+                first_failed_at=now - timedelta(days=2), last_failed_at=now, given_up_at=now,
+            )
+        )  # fmt: skip
+
+
 def states(db_url: str) -> list[str]:
     with get_sessionmaker(db_url)() as s:
         return sorted(s.scalars(select(OutboxMessage.state)).all())
@@ -158,10 +190,14 @@ def test_bulk_retry_needs_the_csrf_token_and_is_audited(
     live: LiveWeb, clients: dict[str, httpx.Client], db_url: str, now: datetime
 ) -> None:
     seed_outbox(db_url, now)
+    seed_operations(db_url, now)
     admin = clients["admin"]
     page = admin.get("/admin/operations")
     assert page.status_code == 200
     assert 'data-state="failed">2<' in page.text
+    assert "550 mailbox unavailable" in page.text  # why they failed, before anyone retries
+    for fact in ("HILMA answered 503 three times", "http_503 3", "parse 1", "123456-2026", "no root element"):
+        assert fact in page.text, fact
     refused = admin.post("/admin/operations/retry-failed", data={})
     assert refused.status_code == 403
     assert states(db_url) == ["failed", "failed", "sent"] and audit_rows(db_url) == []
@@ -242,7 +278,7 @@ def test_branch_page_figures_are_the_reports(
         assert figure(html, name) == pct(getattr(tem, name)), name
     assert figure(html, "goal") == pct(tem.goal_percent)
     months = dict(
-        re.findall(r'<tr data-month="([^"]+)">\s*<th scope="row">[^<]*</th><td class="num">(\d+)<', html)
+        re.findall(r'<tr data-month="([^"]+)">\s*<th scope="row"[^>]*>[^<]*</th><td class="num">(\d+)<', html)
     )
     assert months == {p.label: str(p.calls) for p in report.trend["TEM"]}
     assert "Tekoälypilotti" in html and "/p/" in html  # the innovative call, linked to its page
@@ -282,6 +318,7 @@ def test_admin_retries_failed_alerts_and_reads_a_branch_in_chromium(
     shoot: Callable[[Any, str], None],
 ) -> None:
     seed_outbox(db_url, now, failed=3)
+    seed_operations(db_url, now)
     seed_branch_calls(live, app_config, now)
     # Both start in Finnish (conftest's sign_in reads the Finnish form); English by the switch.
     for lang, (width, height) in (("fi", (1280, 900)), ("en", (390, 844))):

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from db.models.alerts import OUTBOX_STATES
 from db.models.runs import CrawlRun
 from db.store_failures import summary as failure_summary
-from monitor.alerts.outbox import retry_failed
+from monitor.alerts.outbox import outbox_rows, retry_failed
 from monitor.config import AppConfig
 from monitor.reports.figures import TOTAL, Report, build_report, list_calls
 from monitor.reports.periods import Period, helsinki_date
@@ -34,6 +34,8 @@ from monitor.web.roles import Identity
 
 router = APIRouter(include_in_schema=False)
 RUNS_SHOWN = 5
+FAILED_SHOWN = 10
+"""Failed emails listed with their reason, so an admin sees what to fix before retrying."""
 """Recent runs per source, as ``tenderwatch status`` shows by default."""
 CALLS_SHOWN = 200
 """Calls listed per label on a branch page; the CSV has them all."""
@@ -89,6 +91,7 @@ def operations(request: Request, who: Admin, retried: int | None = None) -> Resp
             ],
             "given_up": given_up,
             "outbox": outbox_summary(session),
+            "failed_rows": outbox_rows(session, "failed", FAILED_SHOWN),
             "states": OUTBOX_STATES,
             "problems": open_problems(session),
         }
@@ -159,6 +162,9 @@ def branches_page(request: Request, who: Staff, year: int | None = None) -> Resp
     with writing(request) as session:
         report = year_report(request, session, period)
     rows = [a for a in report.areas if a.kind == "branch" and who.may_see_branch(a.key)]
+    # Admins also see the groups (municipalities, wellbeing counties, …): without them the branches
+    # do not add up to Finland's total, which puzzled the first reader of this page.
+    groups = [a for a in report.areas if a.kind == "group" and a.calls] if who.admin else []
     return render(
         request,
         "admin_branches.html.j2",
@@ -166,6 +172,7 @@ def branches_page(request: Request, who: Staff, year: int | None = None) -> Resp
         who=who,
         report=report,
         rows=rows,
+        groups=groups,
         total=report.total if who.admin else None,
         period=period,
         years=year_choices(request),
