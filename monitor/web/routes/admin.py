@@ -10,6 +10,7 @@ Every POST is CSRF-checked by the app's middleware and writes one ``audit_log`` 
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated, Any
@@ -240,8 +241,6 @@ def svg_data_uri(svg: bytes) -> Markup:
     """The chart as an ``<img>`` source. Not an inline ``<svg>`` element: matplotlib's SVG styles
     itself with ``style`` attributes, which the site's CSP (no inline styles) would strip in the
     page; inside an image the SVG keeps them, and ``img-src`` already allows ``data:``."""
-    import base64
-
     return Markup("data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii"))
 
 
