@@ -128,9 +128,9 @@ def test_who_sees_which_admin_page(live: LiveWeb, clients: dict[str, httpx.Clien
     assert 'href="/admin/"' not in clients["subscriber"].get("/search").text
 
 
-def seed_outbox(db_url: str, now: datetime, failed: int = 2) -> None:
+def seed_outbox(db_url: str, now: datetime, failed: int = 2, email: str = "tilaaja@example.com") -> None:
     with get_sessionmaker(db_url).begin() as s:
-        sub = Subscriber(email="tilaaja@example.com", language="fi", created_at=now, updated_at=now)
+        sub = Subscriber(email=email, language="fi", created_at=now, updated_at=now)
         s.add(sub)
         s.flush()
         for i in range(failed):
@@ -343,6 +343,13 @@ def test_admin_retries_failed_alerts_and_reads_a_branch_in_chromium(
             assert page.locator('td[data-state="pending"]').inner_text() == "3"
             assert page.get_by_text("Ei epäonnistuneita viestejä.").is_visible()
             shoot(page, "admin-operations-fi-after-retry")
+            # The page refreshes itself (htmx; the event the 30 s timer also sends): a new failure shows.
+            seed_outbox(db_url, now, failed=1, email="toinen@example.com")
+            page.evaluate("htmx.trigger('#live', 'refresh')")
+            page.get_by_role("button", name="Yritä uudelleen: 1 epäonnistunutta viestiä").wait_for()
+            assert (
+                failed.inner_text() == "1" and page.get_by_text("3 viestiä palautettiin jonoon").is_visible()
+            )
         else:
             sign_in(live, page, ADMIN)
             page.goto("/lang/en?next=/admin/operations")  # the visible language switch's link
@@ -361,4 +368,4 @@ def test_admin_retries_failed_alerts_and_reads_a_branch_in_chromium(
         assert errors == []
         context.close()
     (row,) = audit_rows(db_url)
-    assert row.new == {"requeued": 3}
+    assert row.new == {"requeued": 3}  # the English visit only looked: one retry, one row
