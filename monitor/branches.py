@@ -25,6 +25,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from db.record import Buyer
+from monitor.addresses import MailAddress
 from monitor.appconfig.models import Strict
 
 Group = Literal["valtio", "yhteishankinta", "kunta", "hyvinvointialue", "muu"]
@@ -116,6 +117,16 @@ class Branch(Strict):
     main_title: int = Field(ge=21, le=40, description="Budget main title (pääluokka), e.g. 32")
     names: Names
     members: list[Member] = Field(default_factory=list)
+    contacts: list[MailAddress] = Field(
+        default_factory=list,
+        description="Addresses that may open this branch's page in the web app (/admin/branches/ID)",
+    )
+    """Access, not mail: who receives the branch's calls is ``subscribers.yaml``'s business."""
+
+    @field_validator("contacts")
+    @classmethod
+    def _lower(cls, values: list[str]) -> list[str]:
+        return [v.strip().lower() for v in values]  # compared with the signed-in address, any case
 
 
 class CentralPurchasing(Strict):

@@ -5,6 +5,7 @@ One module per area; each area's owner adds its import line below.
 
 from db.base import Base
 from db.models.alerts import AlertSourceDone, OutboxMessage, Subscriber, Subscription  # noqa: F401
+from db.models.audit import AuditEntry  # noqa: F401
 from db.models.classification import ClassificationChange, NoticeClassification  # noqa: F401
 from db.models.declarations import NoticeDeclaration  # noqa: F401
 from db.models.failures import DocumentFailure  # noqa: F401

@@ -41,6 +41,7 @@ from db.models.alerts import (
     SENT,
     TEMPORARY,
     OutboxMessage,
+    Subscriber,
 )
 
 BACKOFF_BASE = timedelta(minutes=1)
@@ -267,6 +268,22 @@ def retry_failed(session: Session, now: datetime, since: datetime | None = None)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def outbox_rows(
+    session: Session, state: str | None = None, limit: int = 50
+) -> list[tuple[OutboxMessage, str]]:
+    """Outbox rows (only in ``state`` when given), newest first, each with its recipient's address:
+    ``tenderwatch alerts list`` and the web's operations page."""
+    query = (
+        select(OutboxMessage, Subscriber.email)
+        .join(Subscriber)
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    if state:
+        query = query.where(OutboxMessage.state == state)
+    return [(row, email) for row, email in session.execute(query).all()]
 
 
 def message_id(row: OutboxMessage, domain: str) -> str:

@@ -22,7 +22,7 @@ from db.private import private_file
 from db.record import Buyer, NoticeRecord
 from db.session import get_sessionmaker, session_scope
 from monitor.alerts.digest import build_due_digests
-from monitor.alerts.outbox import MAX_AGE, retry, retry_failed
+from monitor.alerts.outbox import MAX_AGE, outbox_rows, retry, retry_failed
 from monitor.alerts.payload import pick_text
 from monitor.alerts.render import build_message, parse_message
 from monitor.alerts.sender import send_pending
@@ -285,15 +285,7 @@ def _max_age() -> timedelta:
 def alerts_list_cmd(state: str | None, limit: int) -> None:
     """Outbox rows, newest first: id, state, kind, attempts, next attempt, recipient, subject."""
     with _session() as session:
-        q = (
-            select(OutboxMessage, Subscriber.email)
-            .join(Subscriber)
-            .order_by(OutboxMessage.id.desc())
-            .limit(limit)
-        )
-        if state:
-            q = q.where(OutboxMessage.state == state)
-        rows = session.execute(q).all()
+        rows = outbox_rows(session, state, limit)
         for row, email in rows:
             title = _title(row)
             nxt = (

@@ -7,16 +7,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy import func, select
 
-from db.models.runs import CrawlRun, SourceWatermark
 from db.procedures import find_procedure, timeline
 from db.session import session_scope
 from db.store import reparse
 from db.store_failures import summary as failure_summary
 from monitor.appconfig import ConfigError
 from monitor.config import load_config
-from monitor.service.status import service_status
+from monitor.service.status import recent_runs, service_status, watermarks
 from monitor.settings import get_settings
 from scrapers.parsers import parse_notice
 
@@ -152,19 +150,7 @@ def status_cmd(runs: int) -> None:
 
 def format_status(session: Any, runs: int = 5) -> str:
     """The ``status`` text (a function so the scheduler's status can extend it)."""
-    ranked = select(
-        CrawlRun, func.row_number().over(partition_by=CrawlRun.source, order_by=CrawlRun.id.desc()).label("n")
-    ).subquery()
-    recent = (
-        session.execute(
-            select(CrawlRun)
-            .join(ranked, CrawlRun.id == ranked.c.id)
-            .where(ranked.c.n <= runs)
-            .order_by(CrawlRun.source, CrawlRun.id.desc())
-        )
-        .scalars()
-        .all()
-    )
+    recent = recent_runs(session, runs)
     lines = ["Crawl runs (times Europe/Helsinki)"]
     if not recent:
         lines.append("  none yet")
@@ -179,7 +165,7 @@ def format_status(session: Any, runs: int = 5) -> str:
             f"{r.requests:>5} {r.notices_seen:>6} {r.notices_new:>6} {r.notices_updated:>5}  "
             f"{errors} / {r.close_reason or '—'}"
         )
-    marks = session.scalars(select(SourceWatermark).order_by(SourceWatermark.source)).all()
+    marks = watermarks(session)
     lines += ["", "Watermarks"]
     lines += [f"  {m.source:<30} {_when(m.value):<16} (set {_when(m.updated_at)})" for m in marks] or [
         "  none yet"

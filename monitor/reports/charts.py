@@ -1,4 +1,5 @@
-"""Charts for the branch report: PNG bytes from matplotlib, drawn off-screen.
+"""Charts for the branch report: PNG (email, files) or SVG (the web app) bytes from matplotlib,
+drawn off-screen.
 
 ``matplotlib.figure.Figure`` with the Agg canvas, never ``pyplot``: pyplot keeps global state
 and picks a GUI backend, neither of which a background service or two threads should share.
@@ -11,6 +12,7 @@ and the goal in red, stepping where the goal changed.
 from __future__ import annotations
 
 import io
+from typing import Literal
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -28,15 +30,22 @@ DPI = 100  # with the sizes below: 1000 px wide, sharp in email clients without 
 NAN = float("nan")
 
 
-def _png(fig: Figure) -> bytes:
+ImageFormat = Literal["png", "svg"]
+"""PNG for email clients and files; SVG for the web app (sharp at any width, a phone's included)."""
+
+
+def _png(fig: Figure, fmt: ImageFormat = "png") -> bytes:
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    # No Software/date metadata: the same figures give byte-identical PNGs (cacheable, testable).
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    # No Software/date metadata: the same figures give byte-identical images (cacheable, testable).
+    metadata = {"Software": None} if fmt == "png" else {"Date": None, "Creator": None}
+    fig.savefig(buf, format=fmt, dpi=DPI, metadata=metadata)
     return buf.getvalue()
 
 
-def share_chart(report: Report, lang: str = "fi", *, highlight: str | None = None) -> bytes:
+def share_chart(
+    report: Report, lang: str = "fi", *, highlight: str | None = None, fmt: ImageFormat = "png"
+) -> bytes:
     """Per area, two bars: the detected share (innovative, then possible) and the declared share,
     with the goal (one line when every area has the same goal, else a mark on each area)."""
     rows = [a for a in report.areas if a.calls or a.kind == "branch"] + [report.total]
@@ -85,10 +94,10 @@ def share_chart(report: Report, lang: str = "fi", *, highlight: str | None = Non
     fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=8, frameon=False)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout(rect=(0, 0.55 / height, 1, 1))
-    return _png(fig)
+    return _png(fig, fmt)
 
 
-def trend_chart(points: list[MonthPoint], title: str, lang: str = "fi") -> bytes:
+def trend_chart(points: list[MonthPoint], title: str, lang: str = "fi", fmt: ImageFormat = "png") -> bytes:
     """Detected and declared shares per month (or year) as lines, the number of calls as grey bars,
     and each point's goal as a stepped line."""
     fig = Figure(figsize=(10, 4.4))
@@ -131,21 +140,23 @@ def trend_chart(points: list[MonthPoint], title: str, lang: str = "fi") -> bytes
     )  # grey = calls
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    return _png(fig)
+    return _png(fig, fmt)
 
 
-def report_charts(report: Report, lang: str = "fi", *, area: str | None = None) -> dict[str, bytes]:
+def report_charts(
+    report: Report, lang: str = "fi", *, area: str | None = None, fmt: ImageFormat = "png"
+) -> dict[str, bytes]:
     """The report's charts, by name: ``shares``, ``trend`` (of ``area``, or Finland) and, when the
     trend is monthly and the store holds two years or more, ``history`` (one point per year)."""
     key = area or TOTAL
     name = report.area(key).name(lang)
     trend_title = t(lang, "trend_title_yearly" if report.trend_yearly else "trend_title", area=name)
     charts = {
-        "shares": share_chart(report, lang, highlight=area),
-        "trend": trend_chart(report.trend[key], trend_title, lang),
+        "shares": share_chart(report, lang, highlight=area, fmt=fmt),
+        "trend": trend_chart(report.trend[key], trend_title, lang, fmt),
     }
     history = report.history.get(key)
     if history:
         title = t(lang, "history_title", first=history[0].label, last=history[-1].label, area=name)
-        charts["history"] = trend_chart(history, title, lang)
+        charts["history"] = trend_chart(history, title, lang, fmt)
     return charts

@@ -76,9 +76,12 @@ def _num(value: float | None) -> str:
     return f"{value:.2f}"
 
 
-def csv_rows(report: Report) -> list[dict[str, Any]]:
+def csv_rows(report: Report, areas: list[str] | None = None) -> list[dict[str, Any]]:
+    """One row per area (only ``areas``, by key, when given: a branch's own page)."""
     out = []
     for a in [*report.areas, report.total]:
+        if areas is not None and a.key not in areas:
+            continue
         out.append(
             {
                 "period_start": report.period.start.isoformat(),
@@ -123,11 +126,11 @@ def csv_rows(report: Report) -> list[dict[str, Any]]:
     return out
 
 
-def render_csv(report: Report) -> str:
+def render_csv(report: Report, areas: list[str] | None = None) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows({k: _cell(v) for k, v in row.items()} for row in csv_rows(report))
+    writer.writerows({k: _cell(v) for k, v in row.items()} for row in csv_rows(report, areas))
     return buf.getvalue()
 
 

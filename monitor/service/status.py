@@ -1,11 +1,14 @@
-"""The service half of ``tenderwatch status``: schedule, outbox, rules in force, open problems.
+"""``tenderwatch status``'s facts: crawl runs, watermarks, schedule, outbox, rules, open problems.
 
 Read straight from the database, so it works whether or not a service is running, and from
-any machine that shares the database.
+any machine that shares the database. The data functions (``recent_runs``, ``watermarks``,
+``outbox_summary``, ``open_problems``) are what both the command's text and the web app's
+operations page show, so the two never disagree.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,6 +19,7 @@ from db.clock import utcnow
 from db.models.alerts import OutboxMessage
 from db.models.classification import NoticeClassification
 from db.models.health import HealthProblem
+from db.models.runs import CrawlRun, SourceWatermark
 from db.models.scheduler import ScheduledJob
 
 
@@ -38,7 +42,39 @@ def schedule_lines(session: Session, tz: str) -> list[str]:
     return out
 
 
-def outbox_lines(session: Session, now: datetime) -> list[str]:
+def recent_runs(session: Session, runs: int = 5) -> list[CrawlRun]:
+    """The last ``runs`` crawl runs of each source, by source, newest first."""
+    ranked = select(
+        CrawlRun, func.row_number().over(partition_by=CrawlRun.source, order_by=CrawlRun.id.desc()).label("n")
+    ).subquery()
+    return list(
+        session.execute(
+            select(CrawlRun)
+            .join(ranked, CrawlRun.id == ranked.c.id)
+            .where(ranked.c.n <= runs)
+            .order_by(CrawlRun.source, CrawlRun.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+
+
+def watermarks(session: Session) -> list[SourceWatermark]:
+    """Where each source's next crawl starts, by source."""
+    return list(session.scalars(select(SourceWatermark).order_by(SourceWatermark.source)).all())
+
+
+@dataclass(frozen=True)
+class OutboxSummary:
+    counts: dict[str, int]
+    """Rows by state; states without rows are absent."""
+    retrying: int
+    """Pending rows whose last attempt failed for a temporary reason (server down or busy)."""
+    oldest_failed: datetime | None
+    """When the oldest failed row was queued."""
+
+
+def outbox_summary(session: Session) -> OutboxSummary:
     counts = dict(
         session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all()
     )
@@ -50,12 +86,17 @@ def outbox_lines(session: Session, now: datetime) -> list[str]:
         .select_from(OutboxMessage)
         .where(OutboxMessage.state == "pending", OutboxMessage.failure_kind == "temporary")
     )
-    parts = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "empty"
+    return OutboxSummary({str(k): int(v) for k, v in counts.items()}, int(retrying or 0), oldest_failed)
+
+
+def outbox_lines(session: Session, now: datetime) -> list[str]:
+    summary = outbox_summary(session)
+    parts = ", ".join(f"{n} {state}" for state, n in sorted(summary.counts.items())) or "empty"
     line = f"outbox: {parts}"
-    if retrying:
-        line += f"; {retrying} pending after a temporary failure (server down or busy)"
-    if oldest_failed is not None:
-        line += f" (oldest failure {(now - oldest_failed).total_seconds() / 3600:.1f} h ago)"
+    if summary.retrying:
+        line += f"; {summary.retrying} pending after a temporary failure (server down or busy)"
+    if summary.oldest_failed is not None:
+        line += f" (oldest failure {(now - summary.oldest_failed).total_seconds() / 3600:.1f} h ago)"
     return [line]
 
 
@@ -73,10 +114,17 @@ def rules_lines(session: Session, version_in_force: str | None) -> list[str]:
     return [line]
 
 
+def open_problems(session: Session) -> list[HealthProblem]:
+    """The health check's problems not resolved yet, oldest first."""
+    return list(
+        session.scalars(
+            select(HealthProblem).where(HealthProblem.resolved_at.is_(None)).order_by(HealthProblem.opened_at)
+        ).all()
+    )
+
+
 def problem_lines(session: Session) -> list[str]:
-    rows = session.scalars(
-        select(HealthProblem).where(HealthProblem.resolved_at.is_(None)).order_by(HealthProblem.opened_at)
-    ).all()
+    rows = open_problems(session)
     if not rows:
         return ["health: no open problems"]
     return ["health:"] + [f"  since {r.opened_at:%Y-%m-%d %H:%M} UTC: {r.summary}" for r in rows]

@@ -25,6 +25,7 @@ from db.session import get_read_sessionmaker, get_sessionmaker
 from monitor.config import AppConfig
 from monitor.settings import Settings
 from monitor.web import formatting, i18n
+from monitor.web.roles import identity_for
 from monitor.web.security import SigninLimits
 
 HERE = Path(__file__).parent
@@ -131,6 +132,8 @@ def render(request: Request, template: str, *, status_code: int = 200, **ctx: An
         "t": i18n.strings(lang),
         "langs": [(code, i18n.LANG_NAMES[code]) for code in i18n.LANGS],
         "user": user,
+        # The header's link to the admin pages, for admins and branch contacts only.
+        "staff": user is not None and identity_for(state(request).config(), user.email).staff,
         "csrf": csrf() if callable(csrf) else "",
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     }

@@ -8,6 +8,8 @@ visible switch sets it), else the best of ``Accept-Language``, else Finnish.
 
 from __future__ import annotations
 
+from monitor.web.i18n_admin import ADMIN
+
 LANGS = ("fi", "sv", "en")
 DEFAULT = "fi"
 LANG_NAMES = {"fi": "Suomeksi", "sv": "På svenska", "en": "In English"}
@@ -611,6 +613,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "lang_eng": "in English",
     },
 }
+
+
+for _code, _words in ADMIN.items():  # the admin pages' words (issue #15), kept in their own file
+    STRINGS[_code].update(_words)
 
 
 def strings(lang: str) -> dict[str, str]:

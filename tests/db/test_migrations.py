@@ -72,6 +72,17 @@ def test_0004_downgrades_cleanly(tmp_path: Path) -> None:
     assert not {"scheduler_jobs", "document_failures"} & tables and "notices" in tables
 
 
+def test_0006_adds_the_audit_log_and_downgrades_cleanly(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'audit.sqlite'}"
+    migrate.upgrade(url)
+    assert "audit_log" in inspect(get_engine(url)).get_table_names()
+    command.downgrade(migrate.alembic_config(url), "0005")
+    get_engine(url).dispose()
+    assert "audit_log" not in inspect(get_engine(url)).get_table_names()
+    migrate.upgrade(url)
+    assert "audit_log" in inspect(get_engine(url)).get_table_names()
+
+
 def test_two_processes_migrating_at_once_take_turns(pg_url: str) -> None:
     """Two ``run --once`` after an upgrade both apply the migrations: the second waits (issue #13)."""
     name = f"tenderwatch_migrate_{uuid.uuid4().hex[:8]}"
