@@ -66,8 +66,16 @@ def test_publication_number_fast_path_agrees_with_the_patterns(value: str, expec
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("841000.00", 841000.0), (" 12 ", 12.0), ("1 640 000", 1640000.0), ("189 945 844,15", 189945844.15),
-     ("1.234.567", 1234567.0), (".", None), ("", None), ("１２", 12.0)],
+    [
+        ("841000.00", 841000.0),
+        (" 12 ", 12.0),
+        ("1 640 000", 1640000.0),
+        ("189 945 844,15", 189945844.15),
+        ("1.234.567", 1234567.0),
+        (".", None),
+        ("", None),
+        ("１２", 12.0),
+    ],
 )
 def test_amount_fast_path_agrees_with_cleaning(text: str, expected: float | None) -> None:
     assert amount(text) == expected
