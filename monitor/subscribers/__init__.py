@@ -8,6 +8,7 @@ outranks an admin's old spreadsheet.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -185,11 +186,14 @@ def search(
     *,
     kind: str | None = None,
     state: str | None = None,
-    branch: str | None = None,
+    branches: Collection[str] | None = None,
     page: int = 1,
     per_page: int = 50,
 ) -> SearchPage:
-    """Subscribers whose email or name contains ``text`` (any case), by email, one page of them."""
+    """Subscribers whose email or name contains ``text`` (any case), by email, one page of them.
+
+    ``branches``: only branch contacts of these branches (what a branch contact may see).
+    """
     where: list[Any] = []
     needle = text.strip().lower()
     if needle:
@@ -203,8 +207,8 @@ def search(
         )
     if kind:
         where.append(Subscriber.kind == kind)
-    if branch:
-        where.append(Subscriber.branch == branch)
+    if branches is not None:
+        where.extend([Subscriber.kind == "branch", Subscriber.branch.in_(sorted(branches))])
     if state == "active":
         where.append(Subscriber.enabled.is_(True))
     elif state == "disabled":

@@ -11,6 +11,7 @@ SUBSCRIBERS: dict[str, dict[str, str]] = {
     "fi": {
         "subs_title": "Tilaajat",
         "subs_intro": "Hae, lisää ja tuo tilaajia, keskeytä tai palauta heidän postinsa ja katso, mitä heille on lähetetty.",
+        "subs_intro_contact": "Hallinnonalasi ({branches}) yhteyshenkilöt: hae heitä, keskeytä tai palauta heidän postinsa ja katso, mitä heille on lähetetty. Uudet tilaajat lisää ylläpitäjä.",
         "subs_all": "Kaikki tilaajat",
         "subs_search": "Hae tilaajia",
         "subs_search_label": "Sähköpostiosoite tai nimi (osa riittää)",
@@ -123,6 +124,7 @@ SUBSCRIBERS: dict[str, dict[str, str]] = {
     "sv": {
         "subs_title": "Prenumeranter",
         "subs_intro": "Sök, lägg till och importera prenumeranter, stoppa eller återuppta deras e-post och se vad de har fått.",
+        "subs_intro_contact": "Kontaktpersonerna för ditt förvaltningsområde ({branches}): sök dem, stoppa eller återuppta deras e-post och se vad de har fått. Nya prenumeranter läggs till av en administratör.",
         "subs_all": "Alla prenumeranter",
         "subs_search": "Sök prenumeranter",
         "subs_search_label": "E-postadress eller namn (en del räcker)",
@@ -235,6 +237,7 @@ SUBSCRIBERS: dict[str, dict[str, str]] = {
     "en": {
         "subs_title": "Subscribers",
         "subs_intro": "Find, add and import subscribers, stop or resume their mail, and see what was sent to them.",
+        "subs_intro_contact": "Your branch's ({branches}) contacts: find them, stop or resume their mail, and see what was sent to them. New subscribers are added by an admin.",
         "subs_all": "All subscribers",
         "subs_search": "Find subscribers",
         "subs_search_label": "Email address or name (part of it is enough)",

@@ -1,4 +1,5 @@
-"""The admin's subscribers pages (issue #15, point 6): who may use them, CSRF on every POST, the
+"""The admin's subscribers pages (issue #15, point 6): who may use them (admins; a branch contact
+for their branch's contacts), CSRF on every POST, the
 CSV import's preview and confirm, disabling (checked through the real enqueue and send path),
 the resend's Message-ID, and an admin's import in Chromium.
 
@@ -27,7 +28,7 @@ from tests.alerts.conftest import ingest
 from tests.db.records import call
 from tests.web import test_admin
 from tests.web.conftest import LiveWeb, process, sign_in
-from tests.web.test_admin import ADMIN, form_token
+from tests.web.test_admin import ADMIN, CONTACT, form_token
 
 # test_admin's fixtures, used here by name: its config (TEM's contact) and its signed-in clients.
 app_config = test_admin.app_config
@@ -105,9 +106,12 @@ def test_only_admins_and_every_post_needs_the_token(
         r = clients["anonymous"].get(path)
         assert r.status_code == 303 and r.headers["location"].startswith("/signin?next="), path
         assert clients["subscriber"].get(path).status_code == 403, path
-        assert clients["contact"].get(path).status_code == 403, path  # admins only (see the routes)
         assert clients["admin"].get(path).status_code == 200, path
+    # TEM's contact has the list (their branch's contacts only), not a company's page.
+    assert clients["contact"].get("/admin/subscribers").status_code == 200
+    assert clients["contact"].get(f"/admin/subscribers/{sub_id}").status_code == 403
     sub_token = form_token(clients["subscriber"].get("/account").text)
+    contact_token = form_token(clients["contact"].get("/admin/subscribers").text)
     for path, body in posts:
         # Not signed in (no cookies at all, so no CSRF cookie either): sent to sign in.
         r = clients["anonymous"].post(path, **body)
@@ -115,13 +119,40 @@ def test_only_admins_and_every_post_needs_the_token(
         # Signed in, without the token: refused by the CSRF check, whoever it is.
         for who in ("subscriber", "admin"):
             assert clients[who].post(path, **body).status_code == 403, (who, path)
-        # A subscriber with a valid token is still no admin.
-        data = {**body.get("data", {}), "csrftoken": sub_token}
-        r = clients["subscriber"].post(path, data=data, files=body.get("files"))
-        assert r.status_code == 403, path
+        # A subscriber with a valid token is still no admin, and the contact manages no company
+        # nor adds or imports anyone.
+        for who, token in (("subscriber", sub_token), ("contact", contact_token)):
+            data = {**body.get("data", {}), "csrftoken": token}
+            r = clients[who].post(path, data=data, files=body.get("files"))
+            assert r.status_code == 403, (who, path)
     assert emails(db_url) == before and audit_rows(db_url) == []
     with get_sessionmaker(db_url)() as s:
         assert s.get(Subscriber, sub_id).enabled is True  # type: ignore[union-attr]
+
+
+def test_a_branch_contact_manages_only_their_branchs_contacts(
+    live: LiveWeb, clients: dict[str, httpx.Client], db_url: str
+) -> None:
+    with get_sessionmaker(db_url).begin() as s:
+        tem, _ = upsert(s, SubscriberSpec(email="kirjaamo@tem.example.fi", kind="branch", branch="TEM"))
+        vm, _ = upsert(s, SubscriberSpec(email="kirjaamo@vm.example.fi", kind="branch", branch="VM"))
+        tem_id, vm_id = tem.id, vm.id
+    add_customer(db_url)
+    contact = clients["contact"]
+    page = contact.get("/admin/subscribers").text
+    listed = re.findall(r'<a href="/admin/subscribers/\d+">([^<]+)</a>', page)
+    assert listed == ["kirjaamo@tem.example.fi"]
+    assert 'action="/admin/subscribers/import"' not in page and 'action="/admin/subscribers/add"' not in page
+    assert contact.get(f"/admin/subscribers/{vm_id}").status_code == 403
+    token = form_token(page)
+    assert contact.post(f"/admin/subscribers/{vm_id}/disable", data={"csrftoken": token}).status_code == 403
+    done = contact.post(f"/admin/subscribers/{tem_id}/disable", data={"csrftoken": token})
+    assert done.status_code == 303
+    with get_sessionmaker(db_url)() as s:
+        assert s.get(Subscriber, tem_id).enabled is False  # type: ignore[union-attr]
+        assert s.get(Subscriber, vm_id).enabled is True  # type: ignore[union-attr]
+    (row,) = audit_rows(db_url)
+    assert (row.actor, row.action, row.target) == (CONTACT, "subscribers.disable", f"subscriber:{tem_id}")
 
 
 def test_add_shows_errors_at_the_field(live: LiveWeb, clients: dict[str, httpx.Client], db_url: str) -> None:

@@ -1,8 +1,10 @@
 """The admin's subscribers pages (issue #15, point 6): search, add, import a CSV, disable and
 enable, and one subscriber's subscriptions and mail with a resend per email.
 
-Admins only. A branch contact does not get these pages (yet): the subscriber model links a
-``branch`` kind subscriber to its branch, so scoping is possible, but it is not built.
+Admins see and manage everyone. A branch contact (``branches.yaml`` ``contacts``) sees only the
+subscribers of kind ``branch`` of their own branch(es), and may disable, enable and resend for
+them; adding and importing people stay with admins (a contact would otherwise create accounts
+the admins do not know of). Anyone else signed in gets the 403 page.
 
 Nothing here has rules of its own: adding is ``monitor.subscribers.upsert`` behind
 ``SubscriberSpec``'s validation (what the CLI and config files use), disabling and enabling
@@ -32,11 +34,12 @@ from monitor.subscribers import STATES, csvimport, disable, enable, find, search
 from monitor.subscribers.config import SubscriberSpec
 from monitor.web import i18n
 from monitor.web.context import lang_of, reading, render, state, writing
-from monitor.web.guards import audit, require_admin
+from monitor.web.guards import audit, require_admin, require_staff
 from monitor.web.roles import Identity
 
 router = APIRouter(include_in_schema=False)
 Admin = Annotated[Identity, Depends(require_admin)]
+Staff = Annotated[Identity, Depends(require_staff)]
 PER_PAGE = 50
 MAIL_SHOWN = 100
 """Emails listed on a subscriber page, newest first (``tenderwatch alerts list`` shows 50)."""
@@ -48,13 +51,25 @@ def _branch_ids(request: Request) -> list[str]:
     return [b.id for b in state(request).config().branches.branches]
 
 
-def _list_context(request: Request, q: str, kind: str, status: str, page: int) -> dict[str, Any]:
+def scope(who: Identity) -> frozenset[str] | None:
+    """The branches whose contacts ``who`` may see; None: everyone (an admin)."""
+    return None if who.admin else who.branches
+
+
+def may_manage(who: Identity, sub: Subscriber) -> bool:
+    return who.admin or (sub.kind == "branch" and sub.branch in who.branches)
+
+
+def _list_context(
+    request: Request, who: Identity, q: str, kind: str, status: str, page: int
+) -> dict[str, Any]:
     with reading(request) as session:
         found = search(
             session,
             q,
             kind=kind if kind in KINDS else None,
             state=status if status in STATES else None,
+            branches=scope(who),
             page=page,
             per_page=PER_PAGE,
         )
@@ -79,7 +94,7 @@ def _list_context(request: Request, q: str, kind: str, status: str, page: int) -
 @router.get("/admin/subscribers")
 def subscribers_page(
     request: Request,
-    who: Admin,
+    who: Staff,
     q: str = "",
     kind: str = "",
     state: str = "",
@@ -87,8 +102,9 @@ def subscribers_page(
     imported: int | None = None,
     skipped: int | None = None,
 ) -> Response:
-    """Search (address or name part, kind, state; 50 a page), the add form and the CSV import."""
-    ctx = _list_context(request, q, kind, state, page)
+    """Search (address or name part, kind, state; 50 a page), the add form and the CSV import
+    (those two for admins only)."""
+    ctx = _list_context(request, who, q, kind, state, page)
     return render(
         request,
         "admin_subscribers.html.j2",
@@ -159,7 +175,7 @@ def add_subscriber(
                 sub_id = sub.id
         if not errors:
             return RedirectResponse(f"/admin/subscribers/{sub_id}?done=added", status_code=303)
-    ctx = _list_context(request, "", "", "", 1)
+    ctx = _list_context(request, who, "", "", "", 1)
     return render(
         request,
         "admin_subscribers.html.j2",
@@ -251,19 +267,23 @@ def import_confirm(
 
 
 # ---------------------------------------------------------------------------------- one subscriber
-def _subscriber_or_404(request: Request, session: Any, sub_id: int) -> Subscriber:
+def _subscriber_or_404(request: Request, session: Any, sub_id: int, who: Identity) -> Subscriber:
+    """The subscriber, if ``who`` may manage them: else 404, or the 403 page for a contact's
+    look at someone outside their branch (as ``require_branch_access`` answers)."""
     sub = session.get(Subscriber, sub_id, options=[selectinload(Subscriber.subscriptions)])
     if sub is None:
         raise HTTPException(status_code=404, detail=i18n.strings(lang_of(request))["subs_not_found"])
+    if not may_manage(who, sub):
+        raise HTTPException(status_code=403, detail=i18n.strings(lang_of(request))["admin_forbidden"])
     return sub
 
 
 @router.get("/admin/subscribers/{sub_id}")
-def subscriber_page(request: Request, sub_id: int, who: Admin, done: str = "") -> Response:
+def subscriber_page(request: Request, sub_id: int, who: Staff, done: str = "") -> Response:
     """One subscriber: settings, subscriptions, and every email queued for them with its fate."""
     lang = lang_of(request)
     with reading(request) as session:
-        sub = _subscriber_or_404(request, session, sub_id)
+        sub = _subscriber_or_404(request, session, sub_id, who)
         rows = [row for row, _ in outbox_rows(session, limit=MAIL_SHOWN, subscriber_id=sub_id)]
         session.expunge_all()
     return render(
@@ -292,7 +312,7 @@ def _title(row: Any, lang: str) -> str:
 def _set_enabled(request: Request, sub_id: int, who: Identity, on: bool) -> Response:
     now = state(request).clock()
     with writing(request) as session:
-        sub = _subscriber_or_404(request, session, sub_id)
+        sub = _subscriber_or_404(request, session, sub_id, who)
         before = sub.enabled
         changed = enable(session, sub.email) if on else disable(session, sub.email, now=now)
         after = changed.enabled if changed is not None else before
@@ -311,25 +331,25 @@ def _set_enabled(request: Request, sub_id: int, who: Identity, on: bool) -> Resp
 
 
 @router.post("/admin/subscribers/{sub_id}/disable")
-def disable_subscriber(request: Request, sub_id: int, who: Admin) -> Response:
+def disable_subscriber(request: Request, sub_id: int, who: Staff) -> Response:
     """``tenderwatch subscribers disable``: no more mail, queued mail included (the sender skips it)."""
     return _set_enabled(request, sub_id, who, on=False)
 
 
 @router.post("/admin/subscribers/{sub_id}/enable")
-def enable_subscriber(request: Request, sub_id: int, who: Admin) -> Response:
+def enable_subscriber(request: Request, sub_id: int, who: Staff) -> Response:
     """Mail again from the next match on (what the sender cancelled meanwhile stays cancelled)."""
     return _set_enabled(request, sub_id, who, on=True)
 
 
 @router.post("/admin/subscribers/{sub_id}/resend/{row_id}")
-def resend(request: Request, sub_id: int, row_id: int, who: Admin) -> Response:
+def resend(request: Request, sub_id: int, row_id: int, who: Staff) -> Response:
     """``tenderwatch alerts retry ROW`` for a sent or failed email of this subscriber: the same row
     goes back to pending, so the next send run mails it with the same Message-ID."""
     now = state(request).clock()
     lang = lang_of(request)
     with writing(request) as session:
-        sub = _subscriber_or_404(request, session, sub_id)
+        sub = _subscriber_or_404(request, session, sub_id, who)
         rows = {r.id: r for r, _ in outbox_rows(session, limit=MAIL_SHOWN, subscriber_id=sub_id)}
         row = rows.get(row_id)
         if row is None or row.state not in RESENDABLE:
