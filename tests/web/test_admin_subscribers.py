@@ -451,3 +451,31 @@ def test_admin_imports_finds_and_disables_in_chromium(
         sub = s.scalar(select(Subscriber).where(Subscriber.email == "uusi.asiakas@yritys.example.com"))
         assert sub is not None and sub.enabled is False
     assert [r.action for r in audit_rows(db_url)] == ["subscribers.import", "subscribers.disable"]
+
+
+def test_an_upload_with_its_file_before_the_token_is_refused(
+    live: LiveWeb, clients: dict[str, httpx.Client], db_url: str
+) -> None:
+    """The CSRF check reads a multipart form up to its token (``monitor.web.security``): a file
+    part first is refused (403), not buffered and not a server error."""
+    admin = clients["admin"]
+    token = form_token(admin.get("/admin/subscribers").text)
+    boundary = "tw-test-boundary"
+    file_part = (
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="a.csv"\r\n'
+        f"Content-Type: text/csv\r\n\r\n{BAD_CSV}\r\n"
+    )
+    token_part = f'--{boundary}\r\nContent-Disposition: form-data; name="csrftoken"\r\n\r\n{token}\r\n'
+    headers = {"content-type": f"multipart/form-data; boundary={boundary}"}
+    end = f"--{boundary}--\r\n"
+    r = admin.post(
+        "/admin/subscribers/import", content=(file_part + token_part + end).encode(), headers=headers
+    )
+    assert r.status_code == 403
+    # The same parts with the token first go through to the preview.
+    r = admin.post(
+        "/admin/subscribers/import", content=(token_part + file_part + end).encode(), headers=headers
+    )
+    assert r.status_code == 200 and 'id="bad-rows"' in r.text
+    assert audit_rows(db_url) == []
