@@ -242,12 +242,21 @@ def _record_failure(
     )
 
 
-def retry(session: Session, row_id: int, now: datetime) -> OutboxMessage | None:
-    """An admin's ``alerts retry ID``: a failed (or stuck) row goes back to pending now."""
+RESENDABLE = (SENT, FAILED)
+"""What the admin's subscriber page offers to send again: a sent email (the person lost it) or a
+failed one (the cause is fixed). Same row, so the same Message-ID: a receiver sees a repeat."""
+
+
+def retry(session: Session, row_id: int, now: datetime, *, resend: bool = False) -> OutboxMessage | None:
+    """An admin's ``alerts retry ID``: a failed (or stuck) row goes back to pending now.
+
+    ``resend``: a sent row too (the subscriber page's resend button); the row keeps its id, so
+    the email goes out again with the same Message-ID.
+    """
     row = session.get(OutboxMessage, row_id)
     if row is None:
         return None
-    if row.state in (FAILED, SENDING):
+    if row.state in (FAILED, SENDING) or (resend and row.state == SENT):
         row.state = PENDING
         row.next_attempt_at = now
         row.claim_token = None
@@ -271,7 +280,7 @@ def retry_failed(session: Session, now: datetime, since: datetime | None = None)
 
 
 def outbox_rows(
-    session: Session, state: str | None = None, limit: int = 50
+    session: Session, state: str | None = None, limit: int = 50, *, subscriber_id: int | None = None
 ) -> list[tuple[OutboxMessage, str]]:
     """Outbox rows (only in ``state`` when given), newest first, each with its recipient's address:
     ``tenderwatch alerts list`` and the web's operations page."""
@@ -283,6 +292,8 @@ def outbox_rows(
     )
     if state:
         query = query.where(OutboxMessage.state == state)
+    if subscriber_id is not None:  # the admin's subscriber page: what was sent to one person
+        query = query.where(OutboxMessage.subscriber_id == subscriber_id)
     return [(row, email) for row, email in session.execute(query).all()]
 
 

@@ -8,23 +8,29 @@ outranks an admin's old spreadsheet.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from db.clock import utcnow
 from db.models.alerts import Subscriber, Subscription
 from monitor.subscribers.config import WEEKDAYS, SubscribersFile, SubscriberSpec, SubscriptionSpec
+from monitor.subscribers.optout import cancel_unwanted
 
 __all__ = [
+    "SearchPage",
     "SubscriberSpec",
     "SubscribersFile",
     "SyncStats",
     "disable",
+    "enable",
     "export_all",
     "find",
+    "search",
     "sync_from_config",
     "to_spec",
     "upsert",
@@ -122,12 +128,99 @@ def export_all(session: Session) -> SubscribersFile:
     return SubscribersFile(subscribers=[to_spec(s) for s in subs])
 
 
-def disable(session: Session, email: str, *, unsubscribed: bool = False) -> Subscriber | None:
-    """Stop all mail to ``email``. ``unsubscribed`` records that the person asked for it."""
+def disable(
+    session: Session, email: str, *, unsubscribed: bool = False, now: datetime | None = None
+) -> Subscriber | None:
+    """Stop all mail to ``email``. ``unsubscribed`` records that the person asked for it.
+
+    Their unsent emails are cancelled here, not only skipped by the sender: enabling them again
+    later must not release a backlog of stale alerts.
+    """
     sub = find(session, email)
     if sub is None:
         return None
+    at = now or utcnow()
     sub.enabled = False
     if unsubscribed and sub.unsubscribed_at is None:
-        sub.unsubscribed_at = utcnow()
+        sub.unsubscribed_at = at
+    session.flush()
+    cancel_unwanted(session, sub, at)
     return sub
+
+
+def enable(session: Session, email: str) -> Subscriber | None:
+    """Let mail reach ``email`` again, unless the person unsubscribed themselves.
+
+    The same rule as :func:`upsert`: their own unsubscribe outranks an admin, so an
+    unsubscribed subscriber stays disabled (they can sign in and subscribe again).
+    """
+    sub = find(session, email)
+    if sub is None:
+        return None
+    if sub.unsubscribed_at is None:
+        sub.enabled = True
+    return sub
+
+
+STATES = ("active", "disabled")
+"""What the admin page's filter calls a subscriber's ``enabled`` switch."""
+
+
+@dataclass
+class SearchPage:
+    """One page of :func:`search`: the rows and the total that matched (for the pager)."""
+
+    rows: list[Subscriber]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def search(
+    session: Session,
+    text: str = "",
+    *,
+    kind: str | None = None,
+    state: str | None = None,
+    branches: Collection[str] | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> SearchPage:
+    """Subscribers whose email or name contains ``text`` (any case), by email, one page of them.
+
+    ``branches``: only branch contacts of these branches (what a branch contact may see).
+    """
+    where: list[Any] = []
+    needle = text.strip().lower()
+    if needle:
+        # LIKE wildcards typed by the admin are matched literally: "a_b" finds "a_b", not "axb".
+        pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(
+            or_(
+                func.lower(Subscriber.email).like(pattern, escape="\\"),
+                func.lower(Subscriber.name).like(pattern, escape="\\"),
+            )
+        )
+    if kind:
+        where.append(Subscriber.kind == kind)
+    if branches is not None:
+        where.extend([Subscriber.kind == "branch", Subscriber.branch.in_(sorted(branches))])
+    if state == "active":
+        where.append(Subscriber.enabled.is_(True))
+    elif state == "disabled":
+        where.append(Subscriber.enabled.is_(False))
+    total = session.scalar(select(func.count()).select_from(Subscriber).where(*where)) or 0
+    page = max(1, page)
+    rows = session.scalars(
+        select(Subscriber)
+        .where(*where)
+        .order_by(Subscriber.email)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .options(selectinload(Subscriber.subscriptions))
+    ).all()
+    return SearchPage(list(rows), int(total), page, per_page)

@@ -24,7 +24,18 @@ from monitor.config import AppConfig
 from monitor.secretkey import secret_key
 from monitor.settings import Settings
 from monitor.web.context import WebState, render
-from monitor.web.routes import account, admin, api, auth, feeds, pages, picker, subscriptions, unsubscribe
+from monitor.web.routes import (
+    account,
+    admin,
+    admin_subscribers,
+    api,
+    auth,
+    feeds,
+    pages,
+    picker,
+    subscriptions,
+    unsubscribe,
+)
 from monitor.web.security import CsrfMiddleware, SecurityHeaders
 
 HERE = Path(__file__).parent
@@ -44,7 +55,18 @@ def create_app(settings: Settings, config_provider: Callable[[], AppConfig], *, 
     )
     app.state.tw = WebState.build(settings, config_provider, dev=dev)
 
-    for module in (pages, auth, unsubscribe, subscriptions, picker, feeds, account, admin, api):
+    for module in (
+        pages,
+        auth,
+        unsubscribe,
+        subscriptions,
+        picker,
+        feeds,
+        account,
+        admin,
+        admin_subscribers,
+        api,
+    ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import asgi_csrf as asgi_csrf_module
 from asgi_csrf import asgi_csrf
 from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
+from python_multipart import FormParser
 
 from monitor.web import i18n
 
@@ -75,6 +77,30 @@ ALWAYS_PROTECT = {"/signin", "/signin/confirm"}
 def _skip(scope: dict[str, Any]) -> bool:
     """RFC 8058: the one-click POST comes from a mailbox provider, without cookies or a form token."""
     return scope.get("method") == "POST" and scope.get("path", "").startswith(ONE_CLICK_PREFIX)
+
+
+class _TokenFirstFormParser(FormParser):
+    """asgi-csrf 0.11's multipart check, fitted to python-multipart ≥ 0.0.13.
+
+    asgi-csrf finds a multipart form's token with ``FormParser(..., FileClass=...)``, a keyword
+    python-multipart no longer takes, so every upload with cookies failed with a TypeError (a
+    500). Without the keyword the parser would buffer a file sent before the token; this one
+    refuses the request when a file part ends before any token was seen, which is what
+    asgi-csrf's ``FileClass`` did (its ``FileBeforeToken`` answer: 403). The admin's CSV
+    upload (``admin_subscribers.html.j2``) sends the token first.
+    """
+
+    def __init__(self, content_type: str, on_field: Any, on_file: Any, **kwargs: Any) -> None:
+        kwargs.pop("FileClass", None)
+
+        def file_before_token(_file: Any) -> None:
+            raise asgi_csrf_module.FileBeforeToken
+
+        super().__init__(content_type, on_field, file_before_token, **kwargs)
+
+
+# The module's own global: asgi-csrf looks ``FormParser`` up there on each multipart POST.
+asgi_csrf_module.FormParser = _TokenFirstFormParser
 
 
 class CsrfMiddleware:
