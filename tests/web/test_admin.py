@@ -218,9 +218,15 @@ def test_bulk_retry_needs_the_csrf_token_and_is_audited(
 
 
 def seed_branch_calls(live: LiveWeb, config: AppConfig, now: datetime) -> None:
-    """TEM: one innovative call, one ordinary; Helsinki (kunta) one ordinary call."""
+    """TEM: one innovative call, one ordinary; Helsinki (kunta) one ordinary call.
+
+    All published in the current year, which the branch page shows by default: three and forty
+    days back, or on 1 January when that is later (on 1 January itself all three are today's).
+    """
+    jan1 = date(now.year, 1, 1)
+    recent, older = (max(now.date() - timedelta(days=d), jan1) for d in (3, 40))
     innovative = dataclasses.replace(
-        call(publication_number="00800001-2026", publication_date=now.date() - timedelta(days=3)),
+        call(publication_number="00800001-2026", publication_date=recent),
         title={"fin": "Tekoälypilotti: innovaatiokumppanuus työllisyyspalvelujen uudistamiseksi"},
         description={
             "fin": "Ministeriö hakee kumppania kehittämään ja pilotoimaan uudenlaisen ratkaisun, jota ei "
@@ -230,15 +236,15 @@ def seed_branch_calls(live: LiveWeb, config: AppConfig, now: datetime) -> None:
         estimated_value=Money(900_000, "EUR"),
     )
     ordinary = dataclasses.replace(
-        call(publication_number="00800002-2026", publication_date=now.date() - timedelta(days=40)),
+        call(publication_number="00800002-2026", publication_date=older),
         title={"fin": "Toimistotarvikkeet"},
         description={"fin": "Paperia ja kyniä."},
         buyers=[TEM_BUYER],
         estimated_value=Money(100_000, "EUR"),
     )
     with get_sessionmaker(live.settings.db_url)() as s:
-        ingest(s, innovative, now - timedelta(days=3))
-        ingest(s, ordinary, now - timedelta(days=40))
+        ingest(s, innovative, now - (now.date() - recent))
+        ingest(s, ordinary, now - (now.date() - older))
         ingest(s, call(publication_number="00800003-2026", publication_date=now.date()), now)
     process(live, config, now)
 
