@@ -45,7 +45,8 @@ class WebState:
     """Held around each of this app's writes: on SQLite a lock, so that the web's own request
     threads queue for the database's single writer here instead of in SQLite's busy handler,
     which sleeps 1, 2, 5, 10 … ms between tries. With 8 one-click unsubscribes at once, two
-    thirds of the handler's time went to those sleeps (py-spy), for 270 requests/s."""
+    thirds of the handler's time went to those sleeps (py-spy), for 270 requests/s. A thread
+    lock, so never held across an ``await`` (no route awaits inside :func:`writing`)."""
     clock: Callable[[], datetime] = utcnow
     """The one clock (``db.clock.utcnow``); a test may hand in another."""
 
