@@ -23,12 +23,13 @@ def include_object(obj: object, name: str | None, type_: str, reflected: bool, c
 
     The search index's FTS5 table (and its shadow tables) on SQLite and its GIN indexes on
     PostgreSQL exist on one dialect only, so the models cannot declare them; migration 0002 (web)
-    creates them.
+    creates them. The same holds for the search's sort-order indexes (expressions, NULLS LAST),
+    which migration 0007 creates.
     """
     if type_ == "table" and name is not None:
         return not name.startswith("notice_search_fts")
     if type_ == "index" and name is not None:
-        return not name.startswith("gin_notice_search_")
+        return not name.startswith(("gin_notice_search_", "ix_search_"))
     return True
 
 
