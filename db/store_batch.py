@@ -3,7 +3,8 @@
 Most deliveries in a crawl are plain new notices that open their own procedure, or another
 source's identical copy of a stored notice. For those the outcome is known after a few
 set-based look-ups per batch, so they are written with one executemany INSERT per table.
-Everything else — copies that add a publication number, change notices, awards,
+Everything else — copies that add a publication number to a procedure of several notices,
+copies that add a source's own answers (``db.store_merge``), change notices, awards,
 cancellations, notices joining a known procedure, anything a waiting change notice names —
 goes through ``Store.ingest`` one by one afterwards. That reorders the batch, which is
 fine because the store's outcome does not depend on arrival order (that is tested).
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 from db.models.notices import Notice, NoticeSource, Procedure, RawDocument
 from db.record import NoticeRecord
 from db.store_keys import procedure_key, publication_key, record_hash, version_ref
+from db.store_merge import has_own_content, merge_own
 from db.store_rows import IngestResult, RawDoc, notice_columns, raw_document_row, single_summary
 from db.store_sql import table_of
 
@@ -133,6 +135,7 @@ def _classify(
     ``fresh``: a new notice opening a new procedure, no events, no links.
     ``copies``: another source's identical copy of a stored notice that adds nothing to it.
     ``enriching``: such a copy that adds TED's publication number or date (see ``_plain_enrichments``).
+    A copy that adds source-own content (``db.store_merge``) is neither: it takes the careful path.
     """
     conn = session.connection()
     n, p, s, r = (m.__table__.c for m in (Notice, Procedure, NoticeSource, RawDocument))
@@ -191,6 +194,7 @@ def _classify(
             copies.append((it, found))
         elif proc_count[it.proc_key] == 1:
             enriching.append((it, found))
+    copies, enriching = _adding_no_own_content(conn, copies), _adding_no_own_content(conn, enriching)
     enriching = _plain_enrichments(conn, enriching)
 
     fresh = [
@@ -215,6 +219,27 @@ def _classify(
     }
     fresh = [it for it in fresh if it.proc_key not in known_procs and not (set(_ref_keys(it)) & waiting)]
     return fresh, copies, enriching
+
+
+def _adding_no_own_content(conn: Any, items: list[tuple[_Item, Any]]) -> list[tuple[_Item, Any]]:
+    """The copies that bring no source-own content the stored record lacks (``db.store_merge``).
+
+    A copy that does (HILMA's answers on a notice TED brought) changes the record and makes its
+    classification and declaration stale: ``Store.ingest`` does that, one by one. Only copies
+    carrying some own content cost a look at the stored record (one query per chunk).
+    """
+    own = [(it, row) for it, row in items if has_own_content(it.data)]
+    if not own:
+        return items
+    n = Notice.__table__.c
+    pks = sorted({row[2] for _, row in own})
+    records = {
+        row[0]: row[1]
+        for chunk in _chunks(pks)
+        for row in conn.execute(select(n.id, n.record).where(n.id.in_(chunk)))
+    }
+    adding = {it.index for it, row in own if merge_own(records[row[2]], it.data) is not None}
+    return [(it, row) for it, row in items if it.index not in adding]
 
 
 def _plain_enrichments(conn: Any, items: list[tuple[_Item, Any]]) -> list[tuple[_Item, Any]]:
