@@ -35,8 +35,6 @@ from db import store_failures
 from db.base import Base
 from db.clock import utcnow
 from db.diff import diff_records, material_events
-from db.models.classification import STALE_RULES_VERSION, NoticeClassification
-from db.models.declarations import STALE_RULE_VERSION, NoticeDeclaration
 from db.models.notices import (
     Notice,
     NoticeConflict,
@@ -73,6 +71,7 @@ from db.store_rows import (
     single_summary,
 )
 from db.store_sql import insert_ignore, query, rowcount, supersede, table_of, update_by_pk
+from db.store_stale import mark_derived_stale
 
 _CHUNK = 500  # ids per IN (...) query: well under SQLite's and PostgreSQL's parameter limits
 
@@ -420,25 +419,8 @@ class Store:
         return "updated"
 
     def _derived_are_stale(self, notice_pk: int) -> None:
-        """The notice's record changed under what was derived from it: mark its classification
-        for re-classification (and drop the matcher version so no one re-scores its old text
-        hits), and its declaration for re-evaluation (``STALE_RULE_VERSION``; the rows stay, so
-        reports read the old verdict until the processing step has written the new one)."""
-        declarations = table_of(NoticeDeclaration)
-        self.session.connection().execute(
-            update(declarations)
-            .where(declarations.c.notice_pk == notice_pk)
-            .values(rule_version=STALE_RULE_VERSION)
-        )
-        row = self.session.execute(
-            select(NoticeClassification.id, NoticeClassification.result).where(
-                NoticeClassification.notice_pk == notice_pk
-            )
-        ).first()
-        if row is not None:
-            result = {**row[1], "matcher_version": None}
-            values = {"rules_version": STALE_RULES_VERSION, "result": result}
-            update_by_pk(self.session, NoticeClassification, row[0], values)
+        """The notice's record changed under its classification and declaration: mark them."""
+        mark_derived_stale(self.session, [notice_pk])
 
     def _raw_error(self, raw_pk: int) -> bool:
         return query(self.session, "raw_error", pk=raw_pk).scalar_one() is not None

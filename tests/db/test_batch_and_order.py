@@ -245,8 +245,7 @@ def test_ingest_many_merges_hilma_answers_like_one_by_one(db_url: str, tmp_path)
     one_by_one, _ = _fill_processed_then(reference_url, teds, second, batch=False)
     batched, careful = _fill_processed_then(db_url, teds, second, batch=True)
     assert batched == one_by_one
-    # Copies that bring answers took the one-by-one path; the ones that bring none, the bulk one.
-    assert set(careful) == brings and len(careful) == len(brings)
+    assert careful == []  # copies with answers and without: all on the bulk path
     stale = {t.notice_id for t in teds if batched[2][t.notice_id] == ("stale", "stale")}
     assert stale == brings and set(batched[2].values()) == {("stale", "stale"), ("v1", "v1")}
     notices = {n["notice_id"]: n["record"] for n in batched[0]["notices"]}
@@ -254,3 +253,19 @@ def test_ingest_many_merges_hilma_answers_like_one_by_one(db_url: str, tmp_path)
     assert notices[some]["lots"][0]["signals"]["hilma:innovationConsidered"] == ["true"]
     answered = {pk for pk, record in notices.items() if "hilma:innovationConsidered" in record["signals"]}
     assert answered == brings
+
+
+def test_a_copy_adding_a_publication_number_and_answers_goes_one_by_one(db_url: str, tmp_path) -> None:
+    from db import migrate
+
+    teds = [call(publication_number=f"{i:08d}-2026") for i in range(1, 4)]
+    unnumbered = [dataclasses.replace(t, publication_number=None, publication_date=None) for t in teds]
+    second = [(with_answers(t), raw(with_answers(t), "hilma")) for t in teds]
+    reference_url = f"sqlite:///{tmp_path}/reference.sqlite"
+    migrate.upgrade(reference_url)
+    one_by_one, _ = _fill_processed_then(reference_url, unnumbered, second, batch=False)
+    batched, careful = _fill_processed_then(db_url, unnumbered, second, batch=True)
+    assert batched == one_by_one
+    assert sorted(careful, key=str) == sorted((t.notice_id for t in teds), key=str)
+    assert set(batched[2].values()) == {("stale", "stale")}
+    assert {n["publication_number"] for n in batched[0]["notices"]} == {t.publication_number for t in teds}
