@@ -27,9 +27,11 @@ from monitor.web.context import WebState, render
 from monitor.web.routes import (
     account,
     admin,
+    admin_review,
     admin_subscribers,
     api,
     auth,
+    feedback,
     feeds,
     pages,
     picker,
@@ -65,6 +67,8 @@ def create_app(settings: Settings, config_provider: Callable[[], AppConfig], *, 
         account,
         admin,
         admin_subscribers,
+        admin_review,
+        feedback,
         api,
     ):
         app.include_router(module.router)
