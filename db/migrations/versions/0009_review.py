@@ -5,8 +5,8 @@
 without the person when the subscriber is deleted (``SET NULL``: the answer is about the notice,
 and the rule quality figures should not move because someone left). Downgrading drops both.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from alembic import op
 
 import db.base
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
