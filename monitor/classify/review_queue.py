@@ -22,8 +22,10 @@ from db.models.notices import Notice, Procedure
 from db.models.review import ReviewVerdict
 
 HASH_MULTIPLIER = 2654435761
-"""Knuth's multiplicative hash (2^32 / golden ratio): consecutive ids land far apart modulo 1000,
-so the sample is not "every 200th notice stored", which would follow the crawl's order."""
+"""Knuth's multiplicative (Fibonacci) hash: 2^32 / golden ratio. The product's low 32 bits, read
+as a fraction of 2^32, spread consecutive ids evenly over [0, 1), so the sample is not "every
+200th notice stored" (a fixed stride that would follow the crawl's order)."""
+HASH_SPACE = 2**32
 SAMPLE_PER_MILLE = {"innovative": 200, "none": 5}
 """Sample rates: 1 in 5 innovative notices (few, and a false positive costs readers' trust), 1 in
 200 of the rest (the large majority: enough to find missed calls without burying the queue)."""
@@ -35,15 +37,22 @@ REASONS_SHOWN = 8
 def in_sample(notice_pk: int, label: str) -> bool:
     """Whether a notice with this label is in the queue's sample (``possible``: always)."""
     rate = SAMPLE_PER_MILLE.get(label)
-    return rate is None or (notice_pk * HASH_MULTIPLIER) % 1000 < rate
+    return rate is None or (notice_pk * HASH_MULTIPLIER) % HASH_SPACE < _threshold(rate)
 
 
-def sample_clause(label: str) -> ColumnElement[bool]:
-    """:func:`in_sample` in SQL (64-bit integers on SQLite and PostgreSQL alike)."""
+def _threshold(per_mille: int) -> int:
+    return per_mille * HASH_SPACE // 1000
+
+
+def sample_clause(label: str, notice_pk: ColumnElement[int] | None = None) -> ColumnElement[bool]:
+    """:func:`in_sample` in SQL (64-bit integers on SQLite and PostgreSQL alike), on ``notice_pk``
+    (default: the classification's)."""
     rate = SAMPLE_PER_MILLE.get(label)
     if rate is None:
         return literal(True)
-    return (cast(NoticeClassification.notice_pk, BigInteger) * HASH_MULTIPLIER) % 1000 < rate
+    pk = NoticeClassification.notice_pk if notice_pk is None else notice_pk
+    # ids below 3.4e9 keep the product inside 64 bits
+    return (cast(pk, BigInteger) * HASH_MULTIPLIER) % HASH_SPACE < _threshold(rate)
 
 
 @dataclass
