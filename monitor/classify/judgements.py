@@ -45,7 +45,8 @@ def _label_of(session: Session, notice_pk: int) -> tuple[str | None, float | Non
 
 
 def record_verdict(session: Session, notice_pk: int, verdict: str, reviewer: str, now: datetime) -> Change:
-    """The notice's one current verdict becomes ``verdict`` (``VERDICTS``)."""
+    """The notice's one current verdict becomes ``verdict`` (``VERDICTS``); the same one again
+    changes nothing (``Change.old == Change.new``), so the caller writes no audit row."""
     if verdict not in VERDICTS:
         raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}")
     if session.get(Notice, notice_pk) is None:
@@ -53,6 +54,8 @@ def record_verdict(session: Session, notice_pk: int, verdict: str, reviewer: str
     label, score = _label_of(session, notice_pk)
     row = session.scalar(select(ReviewVerdict).where(ReviewVerdict.notice_pk == notice_pk))
     old = row.verdict if row is not None else None
+    if old == verdict:  # the same verdict again: the first one stands, with its reviewer and time
+        return Change(old, verdict)
     if row is None:
         row = ReviewVerdict(notice_pk=notice_pk)
         session.add(row)

@@ -16,7 +16,7 @@ classifications with a non-zero score (a notice without any reason has a zero sc
 notices have none); judged notices are read in full, their number is bounded by people's
 effort. At 1M stored notices the page reads at most ``FIRED_WINDOW`` small JSON arrays.
 The figures are under the stored labels: after a rules change they follow as the service
-re-classifies.
+re-classifies. For admins: docs/innovation.md#review-queue-and-readers-feedback.
 """
 
 from __future__ import annotations

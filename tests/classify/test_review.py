@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete, literal, select
 
 from db.models.alerts import Subscriber
-from db.models.review import ReaderFeedback
+from db.models.review import ReaderFeedback, ReviewVerdict
 from db.session import get_sessionmaker
 from monitor.alerts.tokens import (
     InvalidToken,
@@ -84,6 +84,10 @@ def test_one_current_judgement_each_and_a_deleted_reader_leaves_an_anonymous_ans
         assert record_verdict(s, notice_pk, "innovative", "admin@example.org", now).old is None
         change = record_verdict(s, notice_pk, "not_innovative", "admin@example.org", now)
         assert (change.old, change.new) == ("innovative", "not_innovative")
+        again = record_verdict(s, notice_pk, "not_innovative", "other@example.org", now)
+        assert (again.old, again.new) == ("not_innovative", "not_innovative")
+        (kept,) = s.scalars(select(ReviewVerdict)).all()
+        assert (kept.verdict, kept.reviewer) == ("not_innovative", "admin@example.org")
         with pytest.raises(UnknownNotice):
             record_verdict(s, notice_pk + 1000, "innovative", "admin@example.org", now)
         with pytest.raises(ValueError, match="verdict must be"):
