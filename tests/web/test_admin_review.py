@@ -151,6 +151,7 @@ def test_a_readers_click_and_an_admins_verdict_change_the_rule_table(
     assert page.get_by_label("Ei osuva").is_checked()
     page.get_by_role("button", name="Tallenna vastaus").click()
     page.get_by_text("Kiitos! Vastauksesi ”ei osuva” on tallennettu.").wait_for()
+    shoot(page, "reader-feedback")
     ((sub_id, relevant),) = feedback(db_url)
     assert relevant is False and sub_id is not None
     context.close()
@@ -261,6 +262,16 @@ def test_subscribers_get_403_and_posts_need_the_csrf_token(
     ok = clients["admin"].post("/admin/review/verdict", data={**body, "csrftoken": token})
     assert ok.status_code == 303 and verdicts(db_url) == [(notice_pk, "innovative", ADMIN)]
     assert len(audit_rows(db_url)) == 1
+    # Every page in the three languages, with a verdict given (the decided tab shows it).
+    for lang, words in (
+        ("sv", ("Granskningskö", "Reglernas träffsäkerhet")),
+        ("en", ("Review queue", "Rule quality")),
+    ):
+        clients["admin"].cookies.set("tw_lang", lang)
+        for path in pages[:2] + pages[3:]:
+            r = clients["admin"].get(path)
+            assert r.status_code == 200 and all(w in r.text for w in words), (lang, path)
+    clients["admin"].cookies.delete("tw_lang")
     # The nav shows the two pages to admins only.
     assert 'href="/admin/review"' in clients["admin"].get("/admin/branches").text
     assert 'href="/admin/review"' not in clients["contact"].get("/admin/branches").text
