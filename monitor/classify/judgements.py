@@ -5,6 +5,11 @@ An admin's **verdict** from the review queue (innovative / not innovative) and a
 a second judgement of the same notice (by the same reader) replaces the first. Both note the
 label the notice had then, so a later rules change does not rewrite what was being judged.
 Callers commit; the web writes its audit row in the same transaction.
+
+Two judgements of one notice at the same moment (a double click on PostgreSQL, where the web's
+writes run side by side) would both find no row and both insert it; the second would fail on the
+unique key. Judgements therefore take turns (``db.locks.serialize``): they are a person's clicks,
+few enough that one queue costs nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.locks import serialize
 from db.models.classification import NoticeClassification
 from db.models.notices import Notice
 from db.models.review import VERDICTS, ReaderFeedback, ReviewVerdict
@@ -49,6 +55,7 @@ def record_verdict(session: Session, notice_pk: int, verdict: str, reviewer: str
     changes nothing (``Change.old == Change.new``), so the caller writes no audit row."""
     if verdict not in VERDICTS:
         raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}")
+    serialize(session, "judgement")  # see the module docstring
     if session.get(Notice, notice_pk) is None:
         raise UnknownNotice(notice_pk)
     label, score = _label_of(session, notice_pk)
@@ -69,6 +76,7 @@ def record_answer(session: Session, subscriber_id: int, notice_pk: int, answer: 
     """The reader's one current answer on the notice becomes ``answer`` (a key of ``ANSWERS``)."""
     if answer not in ANSWERS:
         raise ValueError(f"answer must be one of {', '.join(ANSWERS)}")
+    serialize(session, "judgement")  # see the module docstring
     if session.get(Notice, notice_pk) is None:
         raise UnknownNotice(notice_pk)
     row = session.scalar(

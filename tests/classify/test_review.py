@@ -3,6 +3,7 @@ point 3), below the web pages (``tests/web/test_admin_review.py`` drives those).
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 
 import pytest
@@ -126,3 +127,32 @@ def test_keys_count_a_rule_and_its_word_once_per_notice() -> None:
         quality.Key("pilot_trial", "pilotti", "fin"): "text",
         quality.Key("proc_innovation_partnership"): "structured",
     }
+
+
+def test_two_answers_at_the_same_moment_leave_one_row(db_url: str, now: datetime) -> None:
+    """A double click: two transactions answer for one reader and notice at once. Without the
+    judgements' turn-taking, PostgreSQL's second insert failed on the unique key."""
+    with get_sessionmaker(db_url)() as s:
+        notice_pk = ingest(s, call(), now)
+    with get_sessionmaker(db_url).begin() as s:
+        reader_id = add_subscriber(s, "r@example.com", now).id
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def answer(value: str) -> None:
+        barrier.wait()
+        try:
+            with get_sessionmaker(db_url).begin() as s:
+                record_answer(s, reader_id, notice_pk, value, now)
+            outcomes.append("saved")
+        except Exception as exc:  # the assertion below shows what went wrong
+            outcomes.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=answer, args=(v,)) for v in ("relevant", "not_relevant")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert outcomes == ["saved", "saved"]
+    with get_sessionmaker(db_url)() as s:
+        assert len(s.scalars(select(ReaderFeedback)).all()) == 1
