@@ -30,7 +30,9 @@ def add_admin(text: str, email: str) -> str:
 def remove_admin(text: str, email: str) -> str:
     """The file without ``email`` in ``admins:`` (any case)."""
     doc = load(text)
-    admins = doc.get("admins") or []
+    admins = doc.get("admins")
+    if not isinstance(admins, CommentedSeq):
+        return dump(doc)
     for i in reversed(range(len(admins))):
         if str(admins[i]).lower() == email.lower():
             delete_item(admins, i)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from db.models.notices import Notice, Procedure
 from db.record import NoticeRecord
-from monitor.branches import BranchesConfig, is_unmapped_central
+from monitor.branches import BranchesConfig, business_id_valid, is_unmapped_central, normalize_business_id
 
 _BATCH = 500  # rows fetched at a time: the records are JSON of a few kB each
 
@@ -34,9 +34,10 @@ class UnmappedBuyer:
     """The procedure of its latest notice, for a link to the notice's page (``/p/KEY``)."""
 
     @property
-    def key(self) -> str:
-        """Identifies the row in a form: business ID and name, as the list groups them."""
-        return f"{self.org_id or ''}\t{self.name}"
+    def has_valid_id(self) -> bool:
+        """Placed by its business ID (a valid one), else by its name (``monitor.branchedit``)."""
+        bid = normalize_business_id(self.org_id)
+        return bid is not None and business_id_valid(bid)
 
 
 def unmapped_buyers(

@@ -27,6 +27,9 @@ from monitor.web.context import WebState, render
 from monitor.web.routes import (
     account,
     admin,
+    admin_audit,
+    admin_branchedit,
+    admin_people,
     admin_subscribers,
     api,
     auth,
@@ -63,8 +66,11 @@ def create_app(settings: Settings, config_provider: Callable[[], AppConfig], *, 
         picker,
         feeds,
         account,
+        admin_branchedit,  # before admin: its /admin/branches/{branch_id} would take "edit", "unmapped"
         admin,
         admin_subscribers,
+        admin_audit,
+        admin_people,
         api,
     ):
         app.include_router(module.router)
