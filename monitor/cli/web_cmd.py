@@ -29,21 +29,19 @@ def web_cmd(host: str, port: int, dev: bool) -> None:
     """Serve the web pages, the one-click unsubscribe and the JSON API.
 
     Without --dev, TENDERWATCH_PUBLIC_URL must be the https address your TLS proxy serves.
-    An edit of config/ (by hand, or saved in the admin pages) is in force from the next request
-    when it is valid; an invalid one is refused and the last good config stays.
+    Edits of the config files (by hand or from the admin pages) apply at the next request;
+    an invalid edit is refused and the last good config stays in force, as in `serve`.
     """
     settings = get_settings()
     try:
         check(settings, host, dev)
     except WebSetupError as exc:
         raise click.ClickException(str(exc)) from None
-    config_or_exit(settings.config_dir)  # refuse to start on an invalid config, with its report
-    # The service's holder of the last good config, as `serve` gives its web thread: the admin
-    # pages save config files (branches, admins), and the next page must see what they saved.
-    holder = ConfigHolder(settings.config_dir)
+    config_or_exit(settings.config_dir)  # a bad config at start: the report and exit 1
+    held = ConfigHolder(settings.config_dir)
     if migrate.pending(settings.db_url):
         migrate.upgrade(settings.db_url)
-    server = make_server(settings, holder.current, host, port, dev)
+    server = make_server(settings, held.current, host, port, dev)
     click.echo(f"TenderWatch web: {address(host, port)}  (Ctrl-C stops it)")
     server.run()
 

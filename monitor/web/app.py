@@ -29,6 +29,7 @@ from monitor.web.routes import (
     admin,
     admin_audit,
     admin_branchedit,
+    admin_config,
     admin_people,
     admin_subscribers,
     api,
@@ -71,6 +72,7 @@ def create_app(settings: Settings, config_provider: Callable[[], AppConfig], *, 
         admin_subscribers,
         admin_audit,
         admin_people,
+        admin_config,
         api,
     ):
         app.include_router(module.router)

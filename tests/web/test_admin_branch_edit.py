@@ -1,10 +1,10 @@
 """Branches edited in the browser, the unmapped-buyers queue, the audit log and admin invitations
 (issue #15, point 4 and "admins can invite others").
 
-Each test runs the web app over its own copy of the shipped config (``config_dir``), served
-through a ``ConfigHolder`` as ``tenderwatch web`` and ``serve`` serve it, so what a page saves is
-what the next page reads. TEM's contact is written into the copy's branches.yaml and a second
-admin into its service.yaml.
+Each test runs the web app over its own copy of the shipped config (``config_dir``), held as
+``serve`` holds it (tests/web/conftest.py's ``live``), so what a page saves is what the next page
+reads. TEM's contact is written into the copy's branches.yaml and a second admin into its
+service.yaml.
 """
 
 from __future__ import annotations
@@ -12,30 +12,22 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
-import threading
-import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from db.models.audit import AuditEntry
 from db.record import Buyer
 from db.session import get_sessionmaker
 from monitor.appconfig import versions
 from monitor.appconfig.roundtrip import dump, load
-from monitor.service.confighold import ConfigHolder
-from monitor.settings import Settings
-from monitor.web import create_app
-from monitor.web.server import free_port
-from tests.alerts.conftest import SmtpSink, ingest
+from tests.alerts.conftest import ingest
 from tests.db.records import call
-from tests.web.conftest import REPO, LiveWeb, link_in, sign_in, text_of
+from tests.web.conftest import REPO, LiveWeb
 from tests.web.test_admin import ADMIN, CONTACT, SUBSCRIBER, form_token, signed_in
 
 ADMIN2 = "toinen.yllapitaja@example.org"
@@ -65,42 +57,6 @@ def config_dir(tmp_path: Path) -> Path:
     service["admins"].append(ADMIN2)
     (folder / "service.yaml").write_text(dump(service), encoding="utf-8")
     return folder
-
-
-@pytest.fixture
-def live(db_url: str, tmp_path: Path, smtp: SmtpSink, config_dir: Path) -> Iterator[LiveWeb]:
-    """The web app as tests/web/conftest.py's ``live`` serves it, over ``config_dir`` held by a
-    ConfigHolder (an edit of the folder is in force from the next request)."""
-    if hasattr(versions, "_STORE"):  # TEMPORARY: the in-memory stand-in keeps versions per process
-        versions._STORE.clear()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    settings = Settings(
-        data_dir=tmp_path / "var",
-        database_url=db_url,
-        config_dir=config_dir,
-        smtp_host="127.0.0.1",
-        smtp_port=smtp.port,
-        smtp_security="none",  # the loopback sink speaks plain SMTP
-        smtp_timeout=5,
-        mail_from="TenderWatch <alerts@tenderwatch.example.org>",
-        public_url=url,
-        secret_key="web-test-secret",  # type: ignore[arg-type]
-    )
-    holder = ConfigHolder(config_dir)
-    app = create_app(settings, holder.current, dev=True)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    end = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < end, "the web server did not start"
-        time.sleep(0.05)
-    yield LiveWeb(url, settings, smtp, app, server, thread)
-    server.should_exit = True
-    thread.join(10)
 
 
 @pytest.fixture

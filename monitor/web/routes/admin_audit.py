@@ -116,7 +116,13 @@ def audit_page(
         entries = session.scalars(newest_first.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
         rows = [_row(request, session, e) for e in entries]
         actions = sorted(session.scalars(select(AuditEntry.action).distinct()).all())
-    filters: dict[str, Any] = {"actor": actor, "action": action, "target": target, "since": since, "until": until}
+    filters: dict[str, Any] = {
+        "actor": actor,
+        "action": action,
+        "target": target,
+        "since": since,
+        "until": until,
+    }
 
     def page_url(n: int) -> str:
         return "/admin/audit?" + urlencode({**{k: v for k, v in filters.items() if v}, "page": n})
