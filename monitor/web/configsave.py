@@ -18,13 +18,14 @@ from typing import Any
 
 from fastapi import Request
 from sqlalchemy.orm import Session
+from starlette.routing import NoMatchFound
 
 from monitor.appconfig import ConfigError, ConfigProblem, versions
 from monitor.web.context import state
 from monitor.web.roles import Identity
 
-HISTORY_PATH = "/admin/config/{file}/history"
-"""The lead's page of a file's versions with rollback (``monitor.web.routes``), when it is there."""
+HISTORY_ROUTE = "config_history"
+"""The route name of a file's versions page with rollback (``monitor.web.routes.admin_config``)."""
 
 
 def config_dir(request: Request) -> Path:
@@ -54,12 +55,17 @@ def save(
 
 
 def history_link(request: Request, file: str) -> str | None:
-    """The link to the file's history page, when the app has that page."""
-    wanted = HISTORY_PATH.replace("{file}", "{file:path}")
-    paths = {getattr(r, "path", "") for r in request.app.routes}
-    if HISTORY_PATH in paths or wanted in paths:
-        return HISTORY_PATH.format(file=file)
-    return None
+    """The link to the file's history page (``routes/admin_config.py``), when the app has it."""
+    try:
+        return str(request.app.url_path_for(HISTORY_ROUTE, file=file))
+    except NoMatchFound:
+        return None
+
+
+def readable(message: str) -> str:
+    """A problem's message without pydantic's "Value error, " in front: the admin reads the
+    validator's own sentence (``tenderwatch config check`` prints the same sentence after it)."""
+    return message.removeprefix("Value error, ")
 
 
 EXCERPT_LINES = 2
@@ -76,5 +82,6 @@ def problem_dicts(problems: list[ConfigProblem], text: str = "") -> list[dict[st
         if p.line and lines:
             first, last = max(1, p.line - EXCERPT_LINES), min(len(lines), p.line + EXCERPT_LINES)
             excerpt = [(n, lines[n - 1]) for n in range(first, last + 1)]
-        out.append({"line": p.line, "location": p.location, "message": p.message, "excerpt": excerpt})
+        message = readable(p.message)
+        out.append({"line": p.line, "location": p.location, "message": message, "excerpt": excerpt})
     return out

@@ -37,7 +37,7 @@ from monitor.branchedit import (
 from monitor.branches import BranchesConfig
 from monitor.reports.periods import helsinki_date
 from monitor.unmapped import unmapped_buyers
-from monitor.web.configsave import Refusal, config_dir, history_link, problem_dicts, save
+from monitor.web.configsave import Refusal, config_dir, history_link, problem_dicts, readable, save
 from monitor.web.context import lang_of, render, state, writing
 from monitor.web.guards import require_admin
 from monitor.web.roles import Identity
@@ -163,7 +163,7 @@ def edit_save(request: Request, who: Admin, data: Posted) -> Response:
             for p in done.problems:
                 key = form_key(p.location, form.index, rows)
                 if key:
-                    errors.setdefault(key, []).append(p.message)
+                    errors.setdefault(key, []).append(readable(p.message))
             general = problem_dicts(done.problems, text)
         else:
             target = form.id.strip()
