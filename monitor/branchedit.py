@@ -20,7 +20,7 @@ from typing import Any
 
 from ruamel.yaml.scalarstring import SingleQuotedScalarString
 
-from monitor.appconfig.roundtrip import CommentedMap, dump, flow_list, load
+from monitor.appconfig.roundtrip import CommentedMap, add_key, dump, flow_list, load
 from monitor.branches import business_id_valid, normalize_business_id
 
 MEMBER_FIELDS = ("name", "business_id", "patterns", "valid_from", "valid_to")
@@ -113,18 +113,21 @@ def _int_or_text(value: str) -> int | str:
     return int(value) if value.strip().isdigit() else value
 
 
-def _set(mapping: Any, key: str, value: Any) -> None:
-    """Set ``key`` or, for an empty value, drop it (an optional key the admin cleared)."""
+def _set(mapping: Any, key: str, value: Any, before: str | None = None) -> None:
+    """Set ``key`` or, for an empty value, drop it (an optional key the admin cleared). A new key
+    goes above ``before`` (a branch's contacts above its long members list), else last."""
     if value in ("", None, []):
         if key in mapping:
             del mapping[key]
+    elif key not in mapping:
+        add_key(mapping, key, value, before=before)
     elif mapping.get(key) != value:
         mapping[key] = value
 
 
 def _apply_member(target: Any, row: MemberRow) -> None:
     _set(target, "name", row.name.strip())
-    _set(target, "business_id", row.business_id.strip())
+    _set(target, "business_id", row.business_id.strip(), before="patterns")
     patterns = row.pattern_list()
     if list(target.get("patterns") or []) != patterns:  # unchanged lists keep their written style
         _set(target, "patterns", flow_list(patterns) if patterns else [])
@@ -164,7 +167,10 @@ def apply_branch(text: str, form: BranchForm) -> tuple[str, list[int]]:
         b["members"] = new_members
     contacts = [c.strip() for c in form.contacts.splitlines() if c.strip()]
     if list(b.get("contacts") or []) != contacts:
-        _set(b, "contacts", contacts)
+        if "contacts" in b:  # written [a, b] as the file writes it; cleared as []
+            b["contacts"] = flow_list(contacts)
+        elif contacts:
+            add_key(b, "contacts", flow_list(contacts), before="members")
     return dump(doc), rows
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "CommentedMap",
     "CommentedSeq",
     "YAMLError",
+    "add_key",
     "append_item",
     "delete_item",
     "dump",
@@ -74,3 +75,16 @@ def delete_item(seq: CommentedSeq, index: int) -> None:
     del seq[index]
     if trailer is not None and len(seq):
         seq.ca.items[len(seq) - 1] = trailer
+
+
+def add_key(mapping: CommentedMap, key: str, value: Any, *, before: str | None = None) -> None:
+    """Add a key that is not there: just above ``before`` when the mapping has it, else last,
+    taking over the comment or blank line that followed the mapping (see :func:`append_item`)."""
+    if before is not None and before in mapping:
+        mapping.insert(list(mapping).index(before), key, value)
+        return
+    last = next(reversed(mapping), None) if len(mapping) else None
+    trailer = mapping.ca.items.pop(last, None) if last is not None else None
+    mapping[key] = value
+    if trailer is not None:
+        mapping.ca.items[key] = trailer

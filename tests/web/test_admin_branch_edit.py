@@ -24,8 +24,10 @@ from sqlalchemy import select
 from db.models.audit import AuditEntry
 from db.record import Buyer
 from db.session import get_sessionmaker
+from monitor.adminlist import add_admin, admins_in, remove_admin
 from monitor.appconfig import load_file, versions
 from monitor.appconfig.roundtrip import append_item, dump, load
+from monitor.branchedit import apply_branch, branch_form, branch_ids
 from monitor.branches import BranchesConfig
 from monitor.unmapped import unmapped_buyers
 from tests.alerts.conftest import ingest
@@ -507,3 +509,25 @@ def test_an_invited_admin_gets_the_sign_in_mail_and_opens_operations(
         f"remove {invited} from admins",
     ]
     assert [e for e in watched.errors if "status of 422" not in e] == []
+
+
+# ---------------------------------------------------------------------------------- the round trip
+def test_edits_keep_the_files_comments_and_untouched_lines() -> None:
+    """A form saved unchanged gives the file back byte for byte; an edit changes only its lines."""
+    shipped = (REPO / "config" / "branches.yaml").read_text(encoding="utf-8")
+    for index in range(len(branch_ids(shipped))):
+        assert apply_branch(shipped, branch_form(shipped, index))[0] == shipped, index
+    tem = branch_ids(shipped).index("TEM")
+    form = branch_form(shipped, tem)
+    form.contacts = "innovaatiot@tem.example.fi"
+    edited, _ = apply_branch(shipped, form)
+    changed = [line for line in edited.splitlines() if line not in shipped.splitlines()]
+    assert changed == [
+        "    contacts: [innovaatiot@tem.example.fi] # e.g. [innovaatiot@tem.fi]: see the top of this file"
+    ]
+    service = (REPO / "config" / "service.yaml").read_text(encoding="utf-8")
+    added = add_admin(service, ADMIN2)
+    assert added.replace(f"  - {ADMIN2}\n", "") == service
+    assert remove_admin(added, ADMIN2) == service
+    assert admins_in(remove_admin(added, ADMIN)) == [ADMIN2]
+    assert "# Times in this file" in remove_admin(added, ADMIN2)

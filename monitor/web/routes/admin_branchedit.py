@@ -70,8 +70,12 @@ def _form_from_post(data: FormData) -> BranchForm:
         value = data.get(name, "")
         return value if isinstance(value, str) else ""
 
+    def number(name: str) -> int:
+        value = get(name)
+        return int(value) if value.isdigit() else 0
+
     rows: list[MemberRow] = []
-    for i in range(min(int(get("rows") or 0), 1000)):  # 1000: far above any branch (the largest has 40)
+    for i in range(min(number("rows"), 1000)):  # 1000: far above any branch (the largest has 40)
         original = get(f"m-{i}-original")
         rows.append(
             MemberRow(
@@ -85,7 +89,7 @@ def _form_from_post(data: FormData) -> BranchForm:
             )
         )
     return BranchForm(
-        index=int(get("index") or 0),
+        index=number("index"),
         id=get("id"),
         main_title=get("main_title"),
         name_fi=get("name_fi"),
