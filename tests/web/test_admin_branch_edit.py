@@ -308,6 +308,19 @@ def test_two_admins_saving_at_once_the_second_is_refused_with_the_diff(
     page1, page2 = first.get("/admin/branches/edit/yaml").text, second.get("/admin/branches/edit/yaml").text
     base = re.search(r'name="base" value="(\d+)"', page1).group(1)  # type: ignore[union-attr]
     text = path.read_text(encoding="utf-8")
+    # A bad edit of the text first: refused at its line, with the lines around it; nothing saved.
+    bad = text.replace("business_id: 3006157-6", "business_id: 3006157-7")
+    line = next(n for n, t in enumerate(bad.splitlines(), 1) if "3006157-7" in t)
+    refused = first.post(
+        "/admin/branches/edit/yaml", data={"text": bad, "base": base, "csrftoken": form_token(page1)}
+    )
+    assert refused.status_code == 422
+    assert (
+        f"<strong>rivi {line}</strong>" in refused.text
+        and "is not a valid Finnish business ID" in refused.text
+    )
+    assert re.search(rf'<span class="bad">\s*{line}  \s*business_id: 3006157-7</span>', refused.text)
+    assert path.read_text(encoding="utf-8") == text and audit_rows(db_url) == []
     mine = text.replace("patterns: ['rikosseuraamus']", "patterns: ['rikosseuraamus', 'vankila']")
     theirs = text.replace("patterns: ['hätäkeskuslaitos']", "patterns: ['hätäkeskuslaitos', '112']")
     done = first.post(
@@ -453,7 +466,12 @@ def test_audit_log_filters_pages_and_shows_old_and_new(
 # ---------------------------------------------------------------------------------- invitations
 @pytest.mark.browser
 def test_an_invited_admin_gets_the_sign_in_mail_and_opens_operations(
-    live: LiveWeb, browser: Any, watched: Any, clients: dict[str, httpx.Client], db_url: str
+    live: LiveWeb,
+    browser: Any,
+    watched: Any,
+    clients: dict[str, httpx.Client],
+    db_url: str,
+    shoot: Callable[[Any, str], None],
 ) -> None:
     invited = "uusi.yllapitaja@example.org"
     service = live.settings.config_dir / "service.yaml"
@@ -470,6 +488,7 @@ def test_an_invited_admin_gets_the_sign_in_mail_and_opens_operations(
     page.get_by_role("button", name="Kutsu").click()
     page.wait_for_url("**/admin/people?invited=*")
     assert invited in page.locator("#admins-table").inner_text()
+    shoot(page, "admin-people")
 
     text = service.read_text(encoding="utf-8")
     assert f"  - {ADMIN2}\n  - {invited}\n\n# Times in this file" in text  # comments stay in place
