@@ -314,7 +314,7 @@ class Store:
         """Apply the stored conflicts that the current rule no longer counts as conflicts.
 
         A conflict row is a copy whose ``record_hash`` differed from its notice's when it came.
-        When the rule of what makes two copies differ changes (migration 0009: source-own signals
+        When the rule of what makes two copies differ changes (migration 0010: source-own signals
         no longer count), some of them are copies like any other: each such row is applied as
         :meth:`ingest` would apply that copy today — a source row (first seen when the conflict
         was), its source-own content merged, the publication fields it adds, the change notices

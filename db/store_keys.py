@@ -128,7 +128,7 @@ def shared_content(data: dict[str, Any]) -> dict[str, Any]:
 
     A record with no source-own signal gives the same dict as before source-own keys were left
     out, so its hash did not change (only stored hashes of records with such keys had to be
-    recomputed, migration 0009).
+    recomputed, migration 0010).
     """
     core = {k: v for k, v in data.items() if k not in PER_SOURCE_FIELDS}
     if "signals" in core:

@@ -134,7 +134,7 @@ def settle_conflicts_cmd() -> None:
     """Apply the stored conflicts that the store's current rule no longer counts as conflicts.
 
     A copy of a notice that differed from the stored one is kept as a conflict, not applied.
-    After an upgrade that changes what makes two copies differ (0009: a source's own answers,
+    After an upgrade that changes what makes two copies differ (0010: a source's own answers,
     such as HILMA's innovation questions, no longer do), run this once: each such copy is then
     applied as a copy arriving today would be, and its conflict row goes. Safe to run twice.
     """

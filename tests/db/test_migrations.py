@@ -203,7 +203,7 @@ def _downgrade(url: str) -> None:
     command.downgrade(migrate.alembic_config(url), "0004")
 
 
-def _hash_before_0009(data: dict) -> str:
+def _hash_before_0010(data: dict) -> str:
     """``record_hash`` as it was up to 0008: source-own signals counted."""
     import hashlib
     import json
@@ -213,16 +213,16 @@ def _hash_before_0009(data: dict) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _fields_before_0009(a: dict, b: dict) -> list[str]:
+def _fields_before_0010(a: dict, b: dict) -> list[str]:
     keys = (set(a) | set(b)) - {"publication_number", "publication_date", "national"}
     return sorted(k for k in keys if a.get(k) != b.get(k))
 
 
-def test_0009_rehashes_and_settle_conflicts_applies_the_copies_that_differed_only_in_hilma_answers(
+def test_0010_rehashes_and_settle_conflicts_applies_the_copies_that_differed_only_in_hilma_answers(
     fresh_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A store the old rule filled: HILMA's copies with answers were conflicts, a HILMA-first notice
-    kept a hash with its answers in it. After 0009 and ``settle-conflicts`` it is the store the new
+    kept a hash with its answers in it. After 0010 and ``settle-conflicts`` it is the store the new
     rule fills; a real conflict stays; downgrading brings the old hashes back."""
     import dataclasses
 
@@ -234,13 +234,13 @@ def test_0009_rehashes_and_settle_conflicts_applies_the_copies_that_differed_onl
     from tests.db.records import call, raw
     from tests.db.test_source_own import ANSWERS, hilma_copy
 
-    migrate.upgrade(fresh_url, "0008")
+    migrate.upgrade(fresh_url, "0009")
     ted_first, hilma_first, real = (call(publication_number=f"{n:08d}-2026") for n in (11, 12, 13))
     moved = dataclasses.replace(hilma_copy(real), deadline=real.deadline + timedelta(days=7))
     maker = get_sessionmaker(fresh_url)
     with monkeypatch.context() as old_rule, maker.begin() as session:
-        old_rule.setattr(store_module, "record_hash", _hash_before_0009)
-        old_rule.setattr(store_module, "differing_fields", _fields_before_0009)
+        old_rule.setattr(store_module, "record_hash", _hash_before_0010)
+        old_rule.setattr(store_module, "differing_fields", _fields_before_0010)
         s = Store(session, clock=lambda: NOW)
         a = s.ingest(ted_first, raw(ted_first)).notice_pk
         assert s.ingest(hilma_copy(ted_first), raw(hilma_copy(ted_first), "hilma")).status == "conflict"
@@ -287,6 +287,6 @@ def test_0009_rehashes_and_settle_conflicts_applies_the_copies_that_differed_onl
         assert s.ingest(hilma_first, raw(hilma_first)).status == "duplicate"
         assert s.settle_conflicts().settled == 0
 
-    command.downgrade(migrate.alembic_config(fresh_url), "0008")
+    command.downgrade(migrate.alembic_config(fresh_url), "0009")
     with maker() as session:
-        assert all(n.record_hash == _hash_before_0009(n.record) for n in session.scalars(select(Notice)))
+        assert all(n.record_hash == _hash_before_0010(n.record) for n in session.scalars(select(Notice)))

@@ -17,8 +17,8 @@ that is the store's own logic, which a migration must not import.
 
 Downgrade: hashes computed the old way again; settled conflicts stay settled.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from alembic import op
 
 import db.base
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
