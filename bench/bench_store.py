@@ -4,7 +4,9 @@
     .venv/bin/python bench/bench_store.py -n 20000 --url postgresql+psycopg://postgres@127.0.0.1/bench
 
 The deliveries: 80 % distinct notice versions from TED; 20 % of all deliveries are HILMA copies
-of some of them (same BT-701/BT-757, no OJ S number yet: one row, a second source); 5 % are
+of some of them (same BT-701/BT-757, no OJ S number yet: one row, a second source; with
+``--hilma-answers`` they carry HILMA's innovation answers too, as real ones do, which the stored
+notice gains when TED's copy came first: db/store_merge.py); 5 % are
 change notices moving a call's deadline (half name it by ``<uuid>-<ver>``, half by a
 publication number without leading zeros). The order is shuffled, so copies and changes often
 arrive before their original. The benchmark knows exactly what it generated and asserts the
@@ -90,7 +92,16 @@ def _raw(record: NoticeRecord, source: str, source_id: str) -> RawDoc:
     return RawDoc(source, source_id, f"https://{source}.example/{source_id}", content, NOW)
 
 
-def generate(n: int, seed: int) -> tuple[list[tuple[NoticeRecord, RawDoc]], dict[str, int]]:
+def _with_answers(record: NoticeRecord) -> NoticeRecord:
+    """HILMA's statistics answers on every lot and on the record, as the pipeline adds them."""
+    answers = {"hilma:innovationConsidered": ["false"], "hilma:solutionNewToBuyer": ["false"]}
+    lots = [dataclasses.replace(lot, signals={**lot.signals, **answers}) for lot in record.lots]
+    return dataclasses.replace(record, lots=lots, signals={**record.signals, **answers})
+
+
+def generate(
+    n: int, seed: int, *, answers: bool = False
+) -> tuple[list[tuple[NoticeRecord, RawDoc]], dict[str, int]]:
     rng = random.Random(seed)
     n_copies = n * 20 // 100
     n_changes = n * 5 // 100
@@ -101,6 +112,7 @@ def generate(n: int, seed: int) -> tuple[list[tuple[NoticeRecord, RawDoc]], dict
     ]
     for r in rng.sample(originals, n_copies):
         hilma = dataclasses.replace(r, publication_number=None, publication_date=None)
+        hilma = _with_answers(hilma) if answers else hilma
         deliveries.append((hilma, _raw(hilma, "hilma", f"H{r.publication_number}")))
     for k, r in enumerate(rng.sample(originals, n_changes)):
         moved = r.deadline + timedelta(days=7)  # type: ignore[operator]
@@ -142,6 +154,9 @@ def main() -> None:
         action="store_true",
         help="call Store.ingest per delivery instead of Store.ingest_many",
     )
+    parser.add_argument(
+        "--hilma-answers", action="store_true", help="HILMA's copies carry its innovation answers (hilma:*)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
@@ -149,7 +164,7 @@ def main() -> None:
         url = args.url or f"sqlite:///{tmp}/bench.sqlite"
         migrate.upgrade(url)
         t0 = time.perf_counter()
-        deliveries, expected = generate(args.n, args.seed)
+        deliveries, expected = generate(args.n, args.seed, answers=args.hilma_answers)
         t_gen = time.perf_counter() - t0
         print(f"generated {len(deliveries):,} deliveries in {t_gen:.1f} s")
 

@@ -10,6 +10,9 @@ Conventions:
 - Times are timezone-aware ``datetime`` (the notice's own offset is kept); dates are ``date``.
 - ``signals`` maps an eForms business-term id (``BT-776``) or a source-specific key
   (``hilma:innovationConsidered``) to the sorted, de-duplicated codes seen for it.
+  A source-specific key (any key with a ``source:`` prefix) is that source's own content: it
+  does not make two sources' copies of a notice differ, and the store adds it to the stored
+  record whichever copy came first (``db.store_merge``, docs/architecture.md#identity).
 """
 
 from __future__ import annotations

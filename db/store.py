@@ -35,7 +35,6 @@ from db import store_failures
 from db.base import Base
 from db.clock import utcnow
 from db.diff import diff_records, material_events
-from db.models.classification import STALE_RULES_VERSION, NoticeClassification
 from db.models.notices import (
     Notice,
     NoticeConflict,
@@ -61,6 +60,7 @@ from db.store_keys import (
     split_version_ref,
     version_ref,
 )
+from db.store_merge import has_own_content, merge_own
 from db.store_reparse import Parse, ReparseStats, reparse_documents
 from db.store_rows import (
     IngestResult,
@@ -70,9 +70,18 @@ from db.store_rows import (
     raw_document_row,
     single_summary,
 )
-from db.store_sql import insert_ignore, query, rowcount, supersede, update_by_pk
+from db.store_sql import insert_ignore, query, rowcount, supersede, table_of, update_by_pk
+from db.store_stale import mark_derived_stale
 
 _CHUNK = 500  # ids per IN (...) query: well under SQLite's and PostgreSQL's parameter limits
+
+
+@dataclass
+class SettleStats:
+    seen: int = 0
+    """Conflict rows looked at."""
+    settled: int = 0
+    """Of those, the ones applied as copies and deleted (see ``Store.settle_conflicts``)."""
 
 
 @dataclass(frozen=True)
@@ -300,6 +309,59 @@ class Store:
         if rowcount(done) != 1:
             raise StoreError(f"no crawl run with id {run_id}")
 
+    # ------------------------------------------------------------------------------ conflicts
+    def settle_conflicts(self) -> SettleStats:
+        """Apply the stored conflicts that the current rule no longer counts as conflicts.
+
+        A conflict row is a copy whose ``record_hash`` differed from its notice's when it came.
+        When the rule of what makes two copies differ changes (migration 0010: source-own signals
+        no longer count), some of them are copies like any other: each such row is applied as
+        :meth:`ingest` would apply that copy today — a source row (first seen when the conflict
+        was), its source-own content merged, the publication fields it adds, the change notices
+        waiting for its publication number linked — and then deleted. Idempotent; the rest stay.
+        """
+        stats = SettleStats()
+        c = table_of(NoticeConflict).c
+        last = 0
+        while True:
+            rows = self.session.execute(
+                select(c.id, c.notice_pk, c.source, c.source_id, c.raw_document_pk, c.record, c.detected_at)
+                .where(c.id > last)
+                .order_by(c.id)
+                .limit(_CHUNK)
+            ).all()
+            if not rows:
+                return stats
+            last = rows[-1][0]
+            for row in rows:
+                stats.seen += 1
+                if self._settle(*row):
+                    stats.settled += 1
+
+    def _settle(
+        self,
+        conflict_pk: int,
+        notice_pk: int,
+        source: str,
+        source_id: str,
+        raw_pk: int | None,
+        data: dict[str, Any],
+        detected_at: datetime,
+    ) -> bool:
+        if record_hash(self._record(notice_pk)) != record_hash(data):
+            return False  # still a conflict
+        record = NoticeRecord.from_dict(data)
+        url = query(self.session, "raw_url", pk=raw_pk).scalar() if raw_pk is not None else None
+        raw = RawDoc(source, source_id, url, b"", detected_at)  # the bytes are kept already
+        existing = self._find(record, raw)
+        if existing is None or existing.pk != notice_pk:
+            return False
+        added = self._add_source(notice_pk, raw, raw_pk, detected_at)
+        self._enrich(existing, record, data, self.clock(), publication=added)
+        conflicts = table_of(NoticeConflict)
+        self.session.connection().execute(conflicts.delete().where(conflicts.c.id == conflict_pk))
+        return True
+
     # ------------------------------------------------------------------------------ reparse
     def rederive(self, record: NoticeRecord, raw: RawDoc, raw_pk: int) -> str:
         """Apply a re-parsed record of a kept raw document; returns what happened.
@@ -326,12 +388,17 @@ class Store:
             if existing.record_hash != rhash:
                 return self._conflict(existing, data, rhash, raw, raw_hash, now).status
             self._add_source(existing.pk, raw, raw_pk, now)
-            return "unchanged"
+            before = self._record(existing.pk)
+            self._enrich(existing, record, data, now, publication=False)  # its own content, if new
+            return "unchanged" if self._record(existing.pk) == before else "updated"
         stored = self._record(existing.pk)
-        # Keep what other sources added (TED's publication number on a HILMA-first notice).
+        # Keep what other sources added (TED's publication number on a HILMA-first notice), and
+        # the source-own content, which the document alone may not give back: HILMA's answers
+        # come beside its XML, and another source's were merged in (db/store_merge.py).
         for key in ("publication_number", "publication_date"):
             if data.get(key) is None and stored.get(key) is not None:
                 data[key] = stored[key]
+        data = merge_own(data, stored) or data
         if data == stored:
             return "unchanged"
         merged = NoticeRecord.from_dict(data)
@@ -346,23 +413,14 @@ class Store:
             if base is not None:
                 self._link(base[0], base[1], existing.pk, data, proc_pk, merged.changes, now)
         self._rediff(existing.pk)
-        self._classification_is_stale(existing.pk)
+        self._derived_are_stale(existing.pk)
         for pk in touched:
             refresh_procedure(self.session, pk, now)
         return "updated"
 
-    def _classification_is_stale(self, notice_pk: int) -> None:
-        """The notice's text may have changed under its stored classification: mark it for
-        re-classification, and drop the matcher version so no one re-scores its old text hits."""
-        row = self.session.execute(
-            select(NoticeClassification.id, NoticeClassification.result).where(
-                NoticeClassification.notice_pk == notice_pk
-            )
-        ).first()
-        if row is not None:
-            result = {**row[1], "matcher_version": None}
-            values = {"rules_version": STALE_RULES_VERSION, "result": result}
-            update_by_pk(self.session, NoticeClassification, row[0], values)
+    def _derived_are_stale(self, notice_pk: int) -> None:
+        """The notice's record changed under its classification and declaration: mark them."""
+        mark_derived_stale(self.session, [notice_pk])
 
     def _raw_error(self, raw_pk: int) -> bool:
         return query(self.session, "raw_error", pk=raw_pk).scalar_one() is not None
@@ -499,21 +557,48 @@ class Store:
         raw_hash: str,
         now: datetime,
     ) -> IngestResult:
-        """The same content again: a re-send (``duplicate``) or another source (``new_source``)."""
+        """The same content again: a re-send (``duplicate``) or another source (``new_source``).
+
+        Either way its source-own content the stored record lacks is merged in (``db.store_merge``):
+        a re-send of the same data finds nothing to add.
+        """
         raw_pk = self._store_raw(raw, raw_hash)
         if not self._add_source(existing.pk, raw, raw_pk, now):  # this source carried it already
+            self._enrich(existing, record, data, now, publication=False)
             return IngestResult("duplicate", existing.pk, existing.procedure_pk, [])
-        events = self._enrich(existing, record, now)
+        events = self._enrich(existing, record, data, now)
         return IngestResult("new_source", existing.pk, existing.procedure_pk, events)
 
-    def _enrich(self, existing: _Existing, record: NoticeRecord, now: datetime) -> list[str]:
-        """Fill the publication fields one source has and the first one lacked (HILMA before TED)."""
-        new_key = publication_key(record.publication_number)
+    def _enrich(
+        self,
+        existing: _Existing,
+        record: NoticeRecord,
+        data: dict[str, Any],
+        now: datetime,
+        *,
+        publication: bool = True,
+    ) -> list[str]:
+        """Fill in what another copy has and the stored record lacks: its source-own signals and
+        national extras (``db.store_merge``), and (``publication``) the publication fields one
+        source has and the first one lacked (HILMA before TED). Returns the events of changes
+        linked on learning the publication number.
+
+        Merged own content changes what the classifier and the declared rule read, so the
+        notice's classification and declaration are marked for re-doing.
+        """
+        new_key = publication_key(record.publication_number) if publication else None
         fill_number = existing.publication_key is None and new_key is not None
-        new_date = None if existing.has_publication_date else record.publication_date
-        if not (fill_number or new_date is not None):
+        new_date = None if existing.has_publication_date or not publication else record.publication_date
+        own = has_own_content(data)
+        if not (fill_number or new_date is not None or own):
             return []
-        merged = dict(self._record(existing.pk))
+        stored = self._record(existing.pk)
+        merged = merge_own(stored, data) if own else None
+        if not (fill_number or new_date is not None or merged is not None):
+            return []
+        if merged is not None:
+            self._derived_are_stale(existing.pk)
+        merged = dict(merged if merged is not None else stored)
         values: dict[str, Any] = {"updated_at": now}
         if fill_number:
             merged["publication_number"] = record.publication_number
@@ -523,9 +608,12 @@ class Store:
             values["publication_date"] = new_date
         values["record"] = merged
         update_by_pk(self.session, Notice, existing.pk, values)
+        if not (fill_number or new_date is not None):
+            return []  # own content only: nothing the procedure's summary reads changed
         events: list[str] = []
         touched = {existing.procedure_pk}
         if fill_number:
+            assert new_key is not None
             for change_pk, change_record, change_proc in self._unlinked_changes([new_key], existing.pk):
                 change = NoticeRecord.from_dict(change_record).changes
                 events += self._link(existing.pk, merged, change_pk, change_record, change_proc, change, now)
@@ -560,7 +648,7 @@ class Store:
         )
         return IngestResult("conflict", existing.pk, existing.procedure_pk, [])
 
-    def _add_source(self, notice_pk: int, raw: RawDoc, raw_pk: int, now: datetime) -> bool:
+    def _add_source(self, notice_pk: int, raw: RawDoc, raw_pk: int | None, now: datetime) -> bool:
         values = {
             "notice_pk": notice_pk,
             "source": raw.source,
@@ -669,6 +757,7 @@ __all__ = [
     "IngestResult",
     "RawDoc",
     "ReparseStats",
+    "SettleStats",
     "Store",
     "StoreError",
     "compute_state",

@@ -1,12 +1,14 @@
 """``Store.ingest_many``: the same result as calling ``ingest`` per item, with far fewer statements.
 
 Most deliveries in a crawl are plain new notices that open their own procedure, or another
-source's identical copy of a stored notice. For those the outcome is known after a few
-set-based look-ups per batch, so they are written with one executemany INSERT per table.
-Everything else — copies that add a publication number, change notices, awards,
-cancellations, notices joining a known procedure, anything a waiting change notice names —
-goes through ``Store.ingest`` one by one afterwards. That reorders the batch, which is
-fine because the store's outcome does not depend on arrival order (that is tested).
+source's copy of a stored notice (perhaps adding TED's publication number, or HILMA's own
+answers: ``db.store_merge``). For those the outcome is known after a few set-based look-ups
+per batch, so they are written with one executemany statement per table. Everything else —
+copies that add a publication number to a procedure of several notices, or add it and own
+answers at once, change notices, awards, cancellations, notices joining a known procedure,
+anything a waiting change notice names — goes through ``Store.ingest`` one by one afterwards.
+That reorders the batch, which is fine because the store's outcome does not depend on arrival
+order (that is tested).
 
 If another process writes one of the same rows meanwhile, the bulk part rolls back to its
 savepoint and the whole batch goes the one-by-one way, which handles every collision.
@@ -29,8 +31,10 @@ from sqlalchemy.orm import Session
 from db.models.notices import Notice, NoticeSource, Procedure, RawDocument
 from db.record import NoticeRecord
 from db.store_keys import procedure_key, publication_key, record_hash, version_ref
+from db.store_merge import has_own_content, merge_own
 from db.store_rows import IngestResult, RawDoc, notice_columns, raw_document_row, single_summary
 from db.store_sql import table_of
+from db.store_stale import mark_derived_stale
 
 IngestOne = Callable[[NoticeRecord, RawDoc, dict[str, Any]], IngestResult]
 """``ingest_one(record, raw, record.to_dict())``: ``Store``'s careful path for one item."""
@@ -59,7 +63,7 @@ def ingest_many(
     """``Store.ingest_many``: what needs no per-item logic in bulk, the rest through ``ingest_one``."""
     pairs = list(items)
     prepared = [_prepare(i, rec, raw) for i, (rec, raw) in enumerate(pairs)]
-    fresh, copies, enriching = _classify(session, prepared)
+    fresh, copies, enriching, merges = _classify(session, prepared)
     results: list[IngestResult | None] = [None] * len(pairs)
     if fresh or copies or enriching:
         try:
@@ -69,6 +73,9 @@ def ingest_many(
                     written[it.index] = (row[2], row[4])
                 _bulk_sources(session, clock, [(it, row[2]) for it, row in copies + enriching])
                 _bulk_enrich(session, clock, enriching)
+                _bulk_merge(
+                    session, clock, [(row[2], merges[it.index]) for it, row in copies if it.index in merges]
+                )
         except IntegrityError:  # a concurrent writer got there first: take the careful path
             written = {}
         copied = {it.index for it, _ in copies + enriching}
@@ -127,12 +134,15 @@ def _chunks(values: list[Any]) -> Iterable[list[Any]]:
 
 def _classify(
     session: Session, items: list[_Item]
-) -> tuple[list[_Item], list[tuple[_Item, Any]], list[tuple[_Item, Any]]]:
+) -> tuple[list[_Item], list[tuple[_Item, Any]], list[tuple[_Item, Any]], dict[int, dict[str, Any]]]:
     """Split off what needs no per-item logic.
 
     ``fresh``: a new notice opening a new procedure, no events, no links.
     ``copies``: another source's identical copy of a stored notice that adds nothing to it.
     ``enriching``: such a copy that adds TED's publication number or date (see ``_plain_enrichments``).
+    ``merges``: item index → the stored record with the copy's source-own content merged in
+    (``db.store_merge``), for the copies that add some; an enriching copy that adds some too
+    takes the careful path.
     """
     conn = session.connection()
     n, p, s, r = (m.__table__.c for m in (Notice, Procedure, NoticeSource, RawDocument))
@@ -148,7 +158,7 @@ def _classify(
         and source_count[(it.raw.source, it.raw.source_id)] == 1
     ]
     if not candidates:
-        return [], [], []
+        return [], [], [], {}
     nids = sorted({it.values["notice_id"] for it in candidates})
     stored: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(nids):
@@ -191,7 +201,8 @@ def _classify(
             copies.append((it, found))
         elif proc_count[it.proc_key] == 1:
             enriching.append((it, found))
-    enriching = _plain_enrichments(conn, enriching)
+    merges = _own_content_merges(conn, copies + enriching)
+    enriching = _plain_enrichments(conn, [(it, row) for it, row in enriching if it.index not in merges])
 
     fresh = [
         it
@@ -214,7 +225,44 @@ def _classify(
         for row in conn.execute(select(n.changed_notice_ref).where(n.changed_notice_ref.in_(chunk)))
     }
     fresh = [it for it in fresh if it.proc_key not in known_procs and not (set(_ref_keys(it)) & waiting)]
-    return fresh, copies, enriching
+    return fresh, copies, enriching, merges
+
+
+def _own_content_merges(conn: Any, items: list[tuple[_Item, Any]]) -> dict[int, dict[str, Any]]:
+    """Item index → stored record with the copy's source-own content merged in, for the copies
+    that bring some the stored record lacks (HILMA's answers on a notice TED brought).
+
+    Only copies carrying own content at all cost a look at the stored record (one query per chunk).
+    """
+    own = [(it, row) for it, row in items if has_own_content(it.data)]
+    if not own:
+        return {}
+    n = Notice.__table__.c
+    pks = sorted({row[2] for _, row in own})
+    records = {
+        row[0]: row[1]
+        for chunk in _chunks(pks)
+        for row in conn.execute(select(n.id, n.record).where(n.id.in_(chunk)))
+    }
+    merged = {it.index: merge_own(records[row[2]], it.data) for it, row in own}
+    return {index: record for index, record in merged.items() if record is not None}
+
+
+def _bulk_merge(
+    session: Session, clock: Callable[[], datetime], items: list[tuple[int, dict[str, Any]]]
+) -> None:
+    """Write merged records (notice pk, record), as ``Store._enrich`` does for a copy that adds
+    only own content: the record changes, nothing the procedure's summary reads does, and what
+    was derived from the record is marked stale (``db.store_stale``)."""
+    if not items:
+        return
+    now = clock()
+    notice_t = table_of(Notice)
+    session.connection().execute(
+        update(notice_t).where(notice_t.c.id == bindparam("b_pk")),
+        [{"b_pk": pk, "record": record, "updated_at": now} for pk, record in items],
+    )
+    mark_derived_stale(session, [pk for pk, _ in items])
 
 
 def _plain_enrichments(conn: Any, items: list[tuple[_Item, Any]]) -> list[tuple[_Item, Any]]:

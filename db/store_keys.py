@@ -23,6 +23,11 @@ _UUID_VERSION = re.compile(
 # national extras): they do not make two copies of a notice version different.
 PER_SOURCE_FIELDS = ("publication_number", "publication_date", "national")
 
+SOURCE_OWN_MARK = ":"
+"""A signal key with a ``source:`` prefix (``hilma:innovationConsidered``) is a source's own
+content, not the notice's: eForms keys are ``BT-…``/``OPP-…`` and never contain it
+(docs/architecture.md#identity)."""
+
 # BT-03 form types whose notices report a contract rather than invite tenders.
 AWARD_FORMS = frozenset({"result", "dir-awa-pre", "cont-modif", "completion"})
 PLANNING_FORMS = frozenset({"planning", "consultation"})
@@ -106,16 +111,44 @@ def procedure_key(record: NoticeRecord, source: str, source_id: str) -> str:
     return f"source:{source_key(source, source_id)}"
 
 
-def record_hash(data: dict[str, Any]) -> str:
-    """sha256 of a record dict without the per-source fields, canonically serialised."""
+def is_source_own(key: str) -> bool:
+    """Whether a signal key is a source's own (``hilma:solutionNewToBuyer``), not an eForms id."""
+    return SOURCE_OWN_MARK in key
+
+
+def _shared_signals(signals: Any) -> Any:
+    if not signals or not any(SOURCE_OWN_MARK in k for k in signals):
+        return signals
+    return {k: v for k, v in signals.items() if SOURCE_OWN_MARK not in k}
+
+
+def shared_content(data: dict[str, Any]) -> dict[str, Any]:
+    """What every source's copy of a notice version must agree on: the record dict without the
+    per-source fields and without source-own signal keys (record level and each lot's).
+
+    A record with no source-own signal gives the same dict as before source-own keys were left
+    out, so its hash did not change (only stored hashes of records with such keys had to be
+    recomputed, migration 0010).
+    """
     core = {k: v for k, v in data.items() if k not in PER_SOURCE_FIELDS}
-    blob = json.dumps(core, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    if "signals" in core:
+        core["signals"] = _shared_signals(core["signals"])
+    lots = core.get("lots")
+    if lots and any(_shared_signals(lot.get("signals")) is not lot.get("signals") for lot in lots):
+        core["lots"] = [{**lot, "signals": _shared_signals(lot.get("signals"))} for lot in lots]
+    return core
+
+
+def record_hash(data: dict[str, Any]) -> str:
+    """sha256 of a record dict's :func:`shared_content`, canonically serialised."""
+    blob = json.dumps(shared_content(data), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def differing_fields(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
-    keys = (set(a) | set(b)) - set(PER_SOURCE_FIELDS)
-    return sorted(k for k in keys if a.get(k) != b.get(k))
+    """Top-level fields in which two copies differ, per-source fields and source-own signals left out."""
+    a, b = shared_content(a), shared_content(b)
+    return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
 
 
 def lifecycle(record: NoticeRecord) -> str:

@@ -93,6 +93,7 @@ def _queries() -> dict[str, Any]:
         "changes_notice": select(n.changes_notice_pk).where(n.id == bindparam("pk")),
         "raw_owner": select(n.raw_document_pk).where(n.id == bindparam("pk")),
         "raw_error": select(r.parse_error).where(r.id == bindparam("pk")),
+        "raw_url": select(r.url).where(r.id == bindparam("pk")),
         "diffs_of": select(d.id, d.notice_pk, d.base_notice_pk).where(
             (d.notice_pk == bindparam("pk")) | (d.base_notice_pk == bindparam("pk"))
         ),

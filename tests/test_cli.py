@@ -34,6 +34,7 @@ REQUIRED = {
     ("eval",),
     ("procedure",),
     ("reparse",),
+    ("settle-conflicts",),
     ("status",),
     ("subscribers", "add"),
     ("subscribers", "import"),

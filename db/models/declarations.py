@@ -19,6 +19,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from db.base import Base, JSONType
 from db.clock import utcnow
 
+STALE_RULE_VERSION = "stale"
+"""``rule_version`` of a declaration whose notice record has changed since (another source's
+answers merged in, ``tenderwatch reparse``): like a row of another rule version, the processing
+step evaluates it again (``monitor.classify.declarations``), rewriting it only if the answers or
+the verdict changed. Not a content hash, so it never equals a rule's version."""
+
 
 class NoticeDeclaration(Base):
     """What one notice (or one of its lots) declares about innovation, under one rule version."""

@@ -10,7 +10,7 @@ import click
 
 from db.procedures import find_procedure, timeline
 from db.session import session_scope
-from db.store import reparse
+from db.store import Store, reparse
 from db.store_failures import summary as failure_summary
 from monitor.appconfig import ConfigError
 from monitor.config import load_config
@@ -129,6 +129,20 @@ def reparse_cmd(source: str | None, since: datetime | None) -> None:
     click.echo(f"reparsed {stats}")
 
 
+@click.command("settle-conflicts")
+def settle_conflicts_cmd() -> None:
+    """Apply the stored conflicts that the store's current rule no longer counts as conflicts.
+
+    A copy of a notice that differed from the stored one is kept as a conflict, not applied.
+    After an upgrade that changes what makes two copies differ (0010: a source's own answers,
+    such as HILMA's innovation questions, no longer do), run this once: each such copy is then
+    applied as a copy arriving today would be, and its conflict row goes. Safe to run twice.
+    """
+    with session_scope(get_settings().db_url) as session:
+        stats = Store(session).settle_conflicts()
+    click.echo(f"settled {stats.settled} of {stats.seen} conflicts; the others still differ")
+
+
 @click.command("status")
 @click.option("--runs", default=5, show_default=True, help="Recent crawl runs shown per source.")
 def status_cmd(runs: int) -> None:
@@ -194,4 +208,4 @@ def failure_lines(session: Any) -> list[str]:
     return lines
 
 
-commands: list[click.Command] = [procedure_cmd, reparse_cmd, status_cmd]
+commands: list[click.Command] = [procedure_cmd, reparse_cmd, settle_conflicts_cmd, status_cmd]

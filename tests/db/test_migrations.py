@@ -7,14 +7,14 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import JSON, column, create_engine, insert, inspect, select, table, text
+from sqlalchemy import JSON, column, create_engine, func, insert, inspect, select, table, text
 from sqlalchemy.engine import make_url
 
 import db.models  # noqa: F401  (registers every table)
@@ -201,3 +201,92 @@ def test_0005_requeues_what_the_old_code_left_failed_and_dates_unsent_calls(fres
 
 def _downgrade(url: str) -> None:
     command.downgrade(migrate.alembic_config(url), "0004")
+
+
+def _hash_before_0010(data: dict) -> str:
+    """``record_hash`` as it was up to 0008: source-own signals counted."""
+    import hashlib
+    import json
+
+    core = {k: v for k, v in data.items() if k not in ("publication_number", "publication_date", "national")}
+    blob = json.dumps(core, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _fields_before_0010(a: dict, b: dict) -> list[str]:
+    keys = (set(a) | set(b)) - {"publication_number", "publication_date", "national"}
+    return sorted(k for k in keys if a.get(k) != b.get(k))
+
+
+def test_0010_rehashes_and_settle_conflicts_applies_the_copies_that_differed_only_in_hilma_answers(
+    fresh_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store the old rule filled: HILMA's copies with answers were conflicts, a HILMA-first notice
+    kept a hash with its answers in it. After 0010 and ``settle-conflicts`` it is the store the new
+    rule fills; a real conflict stays; downgrading brings the old hashes back."""
+    import dataclasses
+
+    from db import store as store_module
+    from db.models.classification import STALE_RULES_VERSION, NoticeClassification
+    from db.models.notices import Notice, NoticeConflict, NoticeSource
+    from db.store import Store
+    from db.store_keys import record_hash
+    from tests.db.records import call, raw
+    from tests.db.test_source_own import ANSWERS, hilma_copy
+
+    migrate.upgrade(fresh_url, "0009")
+    ted_first, hilma_first, real = (call(publication_number=f"{n:08d}-2026") for n in (11, 12, 13))
+    moved = dataclasses.replace(hilma_copy(real), deadline=real.deadline + timedelta(days=7))
+    maker = get_sessionmaker(fresh_url)
+    with monkeypatch.context() as old_rule, maker.begin() as session:
+        old_rule.setattr(store_module, "record_hash", _hash_before_0010)
+        old_rule.setattr(store_module, "differing_fields", _fields_before_0010)
+        s = Store(session, clock=lambda: NOW)
+        a = s.ingest(ted_first, raw(ted_first)).notice_pk
+        assert s.ingest(hilma_copy(ted_first), raw(hilma_copy(ted_first), "hilma")).status == "conflict"
+        b = s.ingest(hilma_copy(hilma_first), raw(hilma_copy(hilma_first), "hilma")).notice_pk
+        assert s.ingest(hilma_first, raw(hilma_first)).status == "conflict"
+        c = s.ingest(real, raw(real)).notice_pk
+        assert s.ingest(moved, raw(moved, "hilma")).status == "conflict"
+        # The same moved deadline under another HILMA id with other answers: one more conflict
+        # then; the same conflicting content as the first under the new rule.
+        other = dataclasses.replace(moved, signals={**moved.signals, "hilma:innovationConsidered": ["false"]})
+        assert s.ingest(other, raw(other, "hilma", "hilma-second")).status == "conflict"
+        result = {"label": "none", "matcher_version": "m1"}
+        label = NoticeClassification(notice_pk=a, label="none", score=0.0, rules_version="v1", result=result)
+        session.add(label)
+    with maker() as session:
+        assert session.get(Notice, b).record_hash != record_hash(session.get(Notice, b).record)
+        fields = {row.notice_pk: row.fields for row in session.scalars(select(NoticeConflict))}
+        assert fields[a] == ["lots", "signals"]
+        assert session.scalar(select(func.count()).select_from(NoticeConflict)) == 4
+
+    migrate.upgrade(fresh_url)
+    with maker() as session:
+        notices = list(session.scalars(select(Notice)))
+        assert all(n.record_hash == record_hash(n.record) for n in notices)
+        conflicts = {row.notice_pk: row for row in session.scalars(select(NoticeConflict))}
+        assert session.scalar(select(func.count()).select_from(NoticeConflict)) == 3
+        assert all(c.record_hash == record_hash(c.record) for c in conflicts.values())
+        assert {pk: row.fields for pk, row in conflicts.items()} == {a: [], b: [], c: ["deadline"]}
+
+    with maker.begin() as session:
+        stats = Store(session, clock=lambda: NOW).settle_conflicts()
+        assert (stats.seen, stats.settled) == (3, 2)
+    with maker.begin() as session:
+        (left,) = session.scalars(select(NoticeConflict)).all()
+        assert left.fields == ["deadline"] and left.source_id == raw(moved, "hilma").source_id
+        sources = {(s.notice_pk, s.source) for s in session.scalars(select(NoticeSource))}
+        assert {(a, "hilma"), (a, "ted"), (b, "hilma"), (b, "ted")} <= sources
+        answered = session.get(Notice, a)
+        assert answered.to_record().lots[0].signals == ANSWERS
+        assert session.scalar(select(NoticeClassification.rules_version)) == STALE_RULES_VERSION
+        numbered = session.get(Notice, b)  # TED's copy brought the OJ S number HILMA's lacked
+        assert (numbered.publication_key, numbered.to_record().lots[0].signals) == ("12-2026", ANSWERS)
+        s = Store(session, clock=lambda: NOW)
+        assert s.ingest(hilma_first, raw(hilma_first)).status == "duplicate"
+        assert s.settle_conflicts().settled == 0
+
+    command.downgrade(migrate.alembic_config(fresh_url), "0009")
+    with maker() as session:
+        assert all(n.record_hash == _hash_before_0010(n.record) for n in session.scalars(select(Notice)))

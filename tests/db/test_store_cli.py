@@ -141,3 +141,42 @@ def test_reparse_command_brings_in_legacy_ted_documents_kept_as_failures(
     procedure = CliRunner().invoke(cli, ["procedure", "4201-2022"])
     assert procedure.exit_code == 0, procedure.output
     assert "F02" in procedure.output and "F03" in procedure.output
+
+
+def test_settle_conflicts_applies_copies_that_no_longer_differ_and_keeps_the_others(
+    settings_env: Path, sqlite_url: str
+) -> None:
+    """A conflict row that the current rule sees as a plain copy (one written before the rule
+    changed: here by hand) is applied; a real difference stays a conflict."""
+    from sqlalchemy import select, update
+
+    from db.models.notices import Notice, NoticeConflict
+    from tests.db.test_source_own import ANSWERS, hilma_copy
+
+    ted, other = call(publication_number="00000021-2026"), call(publication_number="00000022-2026")
+    moved = dataclasses.replace(other, deadline=other.deadline + timedelta(days=3))
+    with session_scope(sqlite_url) as session:
+        store = Store(session, clock=lambda: NOW)
+        store.ingest(ted, raw(ted))
+        store.ingest(other, raw(other))
+        assert store.ingest(moved, raw(moved, "hilma")).status == "conflict"
+        copy = hilma_copy(ted)
+        assert store.ingest(copy, raw(copy, "hilma")).status == "new_source"
+        # What the old rule left: HILMA's copy as a conflict, not applied.
+        session.execute(update(Notice).where(Notice.notice_id == ted.notice_id).values(record=ted.to_dict()))
+        session.execute(
+            NoticeConflict.__table__.insert().values(
+                notice_pk=session.scalar(select(Notice.id).where(Notice.notice_id == ted.notice_id)),
+                source="hilma", source_id="hilma-old", raw_document_pk=None, record_hash="old",
+                record=copy.to_dict(), fields=["lots", "signals"], detected_at=NOW,
+            )
+        )  # fmt: skip
+    result = CliRunner().invoke(cli, ["settle-conflicts"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "settled 1 of 2 conflicts; the others still differ"
+    with session_scope(sqlite_url) as session:
+        record = session.scalar(select(Notice.record).where(Notice.notice_id == ted.notice_id))
+        assert record["lots"][0]["signals"] == ANSWERS
+        assert session.scalars(select(NoticeConflict.source_id)).all() == [raw(moved, "hilma").source_id]
+    again = CliRunner().invoke(cli, ["settle-conflicts"])
+    assert again.output.strip() == "settled 0 of 1 conflicts; the others still differ"

@@ -114,3 +114,38 @@ def test_plain_text_429_waits_and_unusual_field_names_are_tolerated(
         assert searches[0].status == 429 and searches[1].received - searches[0].at >= 0.95
         window = {today - timedelta(days=d) for d in range(4)}  # 4 days hold a weekday
         assert outcome.new == len([n for n in server.hilma if n.publication_date in window]) > 0
+
+
+def test_hilma_copies_of_notices_ted_brought_add_their_answers_and_are_no_conflicts(
+    crawl: Crawler, fake: LoopbackSources, today: date
+) -> None:
+    """TED crawled first, then HILMA over the same days: HILMA's copies carry its answers
+    (``hilma:*``), which TED's lack. They are the same notices, not conflicts, and the stored
+    records gain the answers (db/store_merge.py)."""
+    from sqlalchemy import func
+
+    from db.models.notices import NoticeConflict
+
+    ted = crawl("ted", start_days_back=2)
+    assert ted.status == "finished" and ted.new > 0
+    hilma = crawl("hilma", env=KEY, from_date=str(today - timedelta(days=2)), to_date=str(today))
+    assert hilma.status == "finished", hilma
+    with session_scope(crawl.db_url) as session:
+        assert session.scalar(select(func.count()).select_from(NoticeConflict)) == 0
+        sources: dict[int, set[str]] = {}
+        for pk, source in session.execute(select(NoticeSource.notice_pk, NoticeSource.source)):
+            sources.setdefault(pk, set()).add(source)
+        both = [pk for pk, s in sources.items() if s == {"ted", "hilma"}]
+        assert len(both) == ted.new  # every notice TED brought, HILMA brought again
+        assert hilma.updated == len(both) and hilma.new == len(sources) - len(both)
+        records = {pk: session.get(Notice, pk).record for pk in both}
+    by_number = {n.publication_number: n for n in fake.hilma}
+    answered = 0
+    for record in records.values():
+        notice = by_number[record["publication_number"]]
+        if notice.lot_ids:
+            expected = ["true"] if notice.innovative else ["false"]
+            assert record["signals"].get("hilma:innovationConsidered") == expected
+            assert all(lot["signals"].get("hilma:innovationConsidered") == expected for lot in record["lots"])
+            answered += 1
+    assert answered > 0
