@@ -592,7 +592,9 @@ class Store:
         own = has_own_content(data)
         if not (fill_number or new_date is not None or own):
             return []
-        stored = self._record(existing.pk)
+        # Read under a row lock: another process merging its copy into this notice meanwhile
+        # would otherwise have its answers overwritten by this read-merge-write.
+        stored = query(self.session, "record_for_update", pk=existing.pk).scalar_one()
         merged = merge_own(stored, data) if own else None
         if not (fill_number or new_date is not None or merged is not None):
             return []

@@ -233,6 +233,8 @@ def _own_content_merges(conn: Any, items: list[tuple[_Item, Any]]) -> dict[int, 
     that bring some the stored record lacks (HILMA's answers on a notice TED brought).
 
     Only copies carrying own content at all cost a look at the stored record (one query per chunk).
+    The rows are read locked, in id order (so two batches never wait on each other in a circle),
+    for the reason ``Store._enrich`` gives: another process's merge must not be overwritten.
     """
     own = [(it, row) for it, row in items if has_own_content(it.data)]
     if not own:
@@ -242,7 +244,9 @@ def _own_content_merges(conn: Any, items: list[tuple[_Item, Any]]) -> dict[int, 
     records = {
         row[0]: row[1]
         for chunk in _chunks(pks)
-        for row in conn.execute(select(n.id, n.record).where(n.id.in_(chunk)))
+        for row in conn.execute(
+            select(n.id, n.record).where(n.id.in_(chunk)).order_by(n.id).with_for_update()
+        )
     }
     merged = {it.index: merge_own(records[row[2]], it.data) for it, row in own}
     return {index: record for index, record in merged.items() if record is not None}

@@ -90,6 +90,9 @@ def _queries() -> dict[str, Any]:
             n.changed_notice_ref.in_(bindparam("refs", expanding=True))
         ),
         "record": select(n.record).where(n.id == bindparam("pk")),
+        # PostgreSQL: the row stays locked until commit, so two copies merged into one notice at
+        # once take turns and the second merges into the first's result (SQLite writers already do).
+        "record_for_update": select(n.record).where(n.id == bindparam("pk")).with_for_update(),
         "changes_notice": select(n.changes_notice_pk).where(n.id == bindparam("pk")),
         "raw_owner": select(n.raw_document_pk).where(n.id == bindparam("pk")),
         "raw_error": select(r.parse_error).where(r.id == bindparam("pk")),

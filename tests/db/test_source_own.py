@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -224,3 +226,38 @@ def _without_own(parse):  # type: ignore[no-untyped-def]
         return dataclasses.replace(rec, signals=signals, lots=lots, national={})
 
     return strip
+
+
+def test_two_copies_merged_at_once_keep_both_answers(db_url: str) -> None:
+    """Two HILMA documents of one notice (say a re-publication under a new id) merged by two
+    processes at once: the second waits for the first's row and merges into its result. Without
+    the row lock, PostgreSQL kept only the answers of whichever committed last."""
+    ted = call()
+    with get_sessionmaker(db_url).begin() as s:
+        pk = store(s).ingest(ted, raw(ted, "ted")).notice_pk
+    first_merged = threading.Event()
+    errors: list[str] = []
+
+    def merge(answers: dict[str, list[str]], source_id: str, hold: bool) -> None:
+        try:
+            with get_sessionmaker(db_url).begin() as s:
+                copy = hilma_copy(ted, answers)
+                store(s).ingest(copy, raw(copy, "hilma", source_id))
+                if hold:  # keep the transaction open while the other one merges
+                    first_merged.set()
+                    time.sleep(0.5)
+        except Exception as exc:  # the assertion below shows it
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+    one = threading.Thread(target=merge, args=({"hilma:solutionNewToBuyer": ["true"]}, "hilma-1", True))
+    one.start()
+    assert first_merged.wait(10)
+    two = threading.Thread(target=merge, args=({"hilma:innovationConsidered": ["true"]}, "hilma-2", False))
+    two.start()
+    one.join(20)
+    two.join(20)
+    assert errors == []
+    with get_sessionmaker(db_url)() as s:
+        signals = s.get(Notice, pk).to_record().lots[0].signals
+    assert signals.get("hilma:solutionNewToBuyer") == ["true"]
+    assert signals.get("hilma:innovationConsidered") == ["true"]
