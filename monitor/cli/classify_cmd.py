@@ -19,7 +19,13 @@ from monitor.classify import classify, load_rules
 from monitor.classify.declared_eval import evaluate_declared
 from monitor.classify.declared_eval import report as declared_report
 from monitor.classify.evaluate import describe, evaluate, load_labels
-from monitor.classify.service import preview, procedure_label, since_date, stored_classification
+from monitor.classify.service import (
+    PreviewChange,
+    preview,
+    procedure_label,
+    since_date,
+    stored_classification,
+)
 from monitor.settings import get_settings
 from scrapers.parsers import parse_notice
 
@@ -205,7 +211,7 @@ def rules_preview(
             "candidate_version": report.candidate_version,
             "labels_before": report.labels_before,
             "labels_after": report.labels_after,
-            "changes": {kind: [c.__dict__ for c in items] for kind, items in groups.items()},
+            "changes": {kind: [_change_json(c) for c in items] for kind, items in groups.items()},
         }
         click.echo(json.dumps(data, ensure_ascii=False, default=str))
         return
@@ -226,6 +232,11 @@ def rules_preview(
                 click.echo(f"      {reason}")
         if len(items) > limit:
             click.echo(f"  … and {len(items) - limit} more (--limit)")
+
+
+def _change_json(change: PreviewChange) -> dict[str, Any]:
+    """The fields ``--json`` has always had (not the web's ``reasons_before``/``reasons_after``)."""
+    return {k: v for k, v in change.__dict__.items() if k not in ("reasons_before", "reasons_after")}
 
 
 def _counts(counts: dict[str, int]) -> str:
