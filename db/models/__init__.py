@@ -7,6 +7,7 @@ from db.base import Base
 from db.models.alerts import AlertSourceDone, OutboxMessage, Subscriber, Subscription  # noqa: F401
 from db.models.audit import AuditEntry  # noqa: F401
 from db.models.classification import ClassificationChange, NoticeClassification  # noqa: F401
+from db.models.configversions import ConfigVersionRow  # noqa: F401
 from db.models.declarations import NoticeDeclaration  # noqa: F401
 from db.models.failures import DocumentFailure  # noqa: F401
 from db.models.health import HealthProblem  # noqa: F401
