@@ -117,8 +117,8 @@ def sync_from_file(session: Session, config_dir: Path, file: str) -> ConfigVersi
     head = _head(session, file)  # another process may have recorded it while we waited
     if head is not None and head.sha256 == _sha(text):
         return ConfigVersion.of(head)
-    comment = "edited on disk" if head is not None else "the file as first seen"
-    return ConfigVersion.of(_add(session, file, text, FROM_DISK, comment, head))
+    # No comment: the pages say "as first seen" / "edited in the file" in the reader's language.
+    return ConfigVersion.of(_add(session, file, text, FROM_DISK, "", head))
 
 
 def latest(session: Session, config_dir: Path, file: str) -> ConfigVersion:

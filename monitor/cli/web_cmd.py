@@ -9,6 +9,7 @@ import click
 
 from db import migrate
 from monitor.cli.common import config_or_exit
+from monitor.service.confighold import ConfigHolder
 from monitor.settings import get_settings
 from monitor.web.server import WebSetupError, address, check, make_server
 
@@ -28,17 +29,19 @@ def web_cmd(host: str, port: int, dev: bool) -> None:
     """Serve the web pages, the one-click unsubscribe and the JSON API.
 
     Without --dev, TENDERWATCH_PUBLIC_URL must be the https address your TLS proxy serves.
-    The config in config/ is read once at start.
+    Edits of the config files (by hand or from the admin pages) apply at the next request;
+    an invalid edit is refused and the last good config stays in force, as in `serve`.
     """
     settings = get_settings()
     try:
         check(settings, host, dev)
     except WebSetupError as exc:
         raise click.ClickException(str(exc)) from None
-    config = config_or_exit(settings.config_dir)
+    config_or_exit(settings.config_dir)  # a bad config at start: the report and exit 1
+    held = ConfigHolder(settings.config_dir)
     if migrate.pending(settings.db_url):
         migrate.upgrade(settings.db_url)
-    server = make_server(settings, lambda: config, host, port, dev)
+    server = make_server(settings, held.current, host, port, dev)
     click.echo(f"TenderWatch web: {address(host, port)}  (Ctrl-C stops it)")
     server.run()
 

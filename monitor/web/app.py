@@ -27,6 +27,7 @@ from monitor.web.context import WebState, render
 from monitor.web.routes import (
     account,
     admin,
+    admin_config,
     admin_subscribers,
     api,
     auth,
@@ -65,6 +66,7 @@ def create_app(settings: Settings, config_provider: Callable[[], AppConfig], *, 
         account,
         admin,
         admin_subscribers,
+        admin_config,
         api,
     ):
         app.include_router(module.router)

@@ -9,6 +9,7 @@ visible switch sets it), else the best of ``Accept-Language``, else Finnish.
 from __future__ import annotations
 
 from monitor.web.i18n_admin import ADMIN
+from monitor.web.i18n_config import CONFIG
 from monitor.web.i18n_subscribers import SUBSCRIBERS
 
 LANGS = ("fi", "sv", "en")
@@ -619,6 +620,8 @@ STRINGS: dict[str, dict[str, str]] = {
 for _code, _words in ADMIN.items():  # the admin pages' words (issue #15), kept in their own file
     STRINGS[_code].update(_words)
 for _code, _words in SUBSCRIBERS.items():  # the admin's subscribers pages (issue #15, point 6)
+    STRINGS[_code].update(_words)
+for _code, _words in CONFIG.items():  # config history and save conflicts (issue #15, point 2)
     STRINGS[_code].update(_words)
 
 

@@ -66,7 +66,7 @@ def test_a_hand_edit_shows_up_in_the_history(db_url: str, config_dir: Path) -> N
     with session_scope(db_url) as session:
         head = versions.latest(session, config_dir, FILE)
         again = versions.latest(session, config_dir, FILE)
-    assert (head.number, head.author, head.comment) == (2, versions.FROM_DISK, "edited on disk")
+    assert (head.number, head.author, head.comment) == (2, versions.FROM_DISK, "")
     assert again.number == 2  # looking again records nothing new
 
 

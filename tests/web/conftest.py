@@ -24,6 +24,7 @@ import pytest
 import uvicorn
 
 from monitor.config import AppConfig, load_config
+from monitor.service.confighold import ConfigHolder
 from monitor.settings import Settings
 from monitor.web import create_app
 from monitor.web.server import free_port
@@ -92,14 +93,30 @@ def smtp() -> Iterator[SmtpSink]:
 
 
 @pytest.fixture
-def live(db_url: str, tmp_path: Path, smtp: SmtpSink, app_config: AppConfig) -> Iterator[LiveWeb]:
-    """The web app on a free loopback port (``--dev``: plain http), over ``db_url``, mailing ``smtp``."""
+def config_dir(tmp_path: Path) -> Path:
+    """A copy of the repository's config folder: the web app's, which admin pages may save to.
+
+    A test module overrides this fixture to start from an edited file (``test_admin`` adds a
+    branch contact), the way an admin would: in the YAML.
+    """
+    target = tmp_path / "config"
+    shutil.copytree(REPO / "config", target)
+    return target
+
+
+@pytest.fixture
+def live(db_url: str, tmp_path: Path, smtp: SmtpSink, config_dir: Path) -> Iterator[LiveWeb]:
+    """The web app on a free loopback port (``--dev``: plain http), over ``db_url``, mailing ``smtp``.
+
+    Its config folder (``config_dir``) is held as ``serve`` holds it: the admin pages save config
+    files (issue #15), and the next request must see the saved file.
+    """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     settings = Settings(
         data_dir=tmp_path / "var",
         database_url=db_url,
-        config_dir=REPO / "config",
+        config_dir=config_dir,
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,
         smtp_security="none",  # the loopback sink speaks plain SMTP
@@ -108,7 +125,7 @@ def live(db_url: str, tmp_path: Path, smtp: SmtpSink, app_config: AppConfig) -> 
         public_url=url,
         secret_key="web-test-secret",  # type: ignore[arg-type]
     )
-    app = create_app(settings, lambda: app_config, dev=True)
+    app = create_app(settings, ConfigHolder(config_dir).current, dev=True)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     )

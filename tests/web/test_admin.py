@@ -2,7 +2,7 @@
 figures equal to ``tenderwatch report branches``, and an admin's visit in Chromium.
 
 Roles come from the config: ``admin@example.org`` is in the shipped service.yaml's ``admins``;
-the branch contact is added to TEM's ``contacts`` by this module's ``app_config``.
+the branch contact is added to TEM's ``contacts`` by this module's ``config_dir``.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ import csv
 import dataclasses
 import io
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -41,21 +43,24 @@ SUBSCRIBER = "myynti@yritys.example.com"
 TEM_BUYER = Buyer(name="Työ- ja elinkeinoministeriö", org_id=None, country="FIN", legal_type="cga")
 
 
-@pytest.fixture(scope="module")
-def app_config() -> AppConfig:
-    """The shipped config with one contact for TEM (the shipped file lists none)."""
-    shipped = load_config(REPO / "config")
-    branches = shipped.branches.model_copy(
-        update={
-            "branches": [
-                b.model_copy(update={"contacts": [CONTACT]}) if b.id == "TEM" else b
-                for b in shipped.branches.branches
-            ]
-        }
-    )
-    return AppConfig(
-        shipped.directory, {**shipped.files, "branches.yaml": branches}, shipped.version + "-admin"
-    )
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    """The shipped config with one contact for TEM (the shipped file lists none), added in the YAML."""
+    target = tmp_path / "config"
+    shutil.copytree(REPO / "config", target)
+    path = target / "branches.yaml"
+    text = path.read_text(encoding="utf-8")
+    shipped = "    contacts: []  # e.g. [innovaatiot@tem.fi]"
+    edited = text.replace(shipped, f"    contacts: [{CONTACT}]  # e.g.", 1)
+    assert edited != text, "TEM's contacts line moved in config/branches.yaml"
+    path.write_text(edited, encoding="utf-8")
+    return target
+
+
+@pytest.fixture
+def app_config(config_dir: Path) -> AppConfig:
+    """The config the web app of these tests runs on."""
+    return load_config(config_dir)
 
 
 def form_token(html: str, name: str = "csrftoken") -> str:

@@ -3,7 +3,7 @@ for their branch's contacts), CSRF on every POST, the
 CSV import's preview and confirm, disabling (checked through the real enqueue and send path),
 the resend's Message-ID, and an admin's import in Chromium.
 
-Roles and sign-in come from ``test_admin`` (its module-scoped ``app_config`` adds TEM's contact).
+Roles and sign-in come from ``test_admin`` (its ``config_dir`` adds TEM's contact).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from tests.web.test_admin import ADMIN, CONTACT, form_token
 
 # test_admin's fixtures, used here by name: its config (TEM's contact) and its signed-in clients.
 app_config = test_admin.app_config
+config_dir = test_admin.config_dir
 clients = test_admin.clients
 
 CUSTOMER = "hankinnat@asiakas.example.com"
