@@ -54,7 +54,8 @@ CHUNK = 500
 """Notices per range: a quarter of the CLI's 2,000, so the first results arrive four times sooner;
 the extra queries cost little (measured in bench/bench_backtest.py)."""
 LIMIT = 100
-"""Flipped notices sent in full per kind of change (newly flagged, unflagged, label changed); all are counted."""
+"""Flipped notices sent in full per kind of change (newly flagged, unflagged, label changed);
+all are counted."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ def backtest_events(
     transitions: dict[str, int] = {}
     listed: dict[str, int] = {}
     first_flip: float | None = None
-    for part in preview_parts(url, candidate, current, since=since, workers=workers, chunk=chunk, details=True):
+    parts = preview_parts(url, candidate, current, since=since, workers=workers, chunk=chunk, details=True)
+    for part in parts:
         scanned += part.scanned
         for label, k in part.labels_before.items():
             before[label] = before.get(label, 0) + k

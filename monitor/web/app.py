@@ -28,6 +28,7 @@ from monitor.web.routes import (
     account,
     admin,
     admin_config,
+    admin_rules,
     admin_subscribers,
     api,
     auth,
@@ -67,6 +68,7 @@ def create_app(settings: Settings, config_provider: Callable[[], AppConfig], *, 
         admin,
         admin_subscribers,
         admin_config,
+        admin_rules,
         api,
     ):
         app.include_router(module.router)

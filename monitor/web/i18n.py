@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from monitor.web.i18n_admin import ADMIN
 from monitor.web.i18n_config import CONFIG
+from monitor.web.i18n_rules import RULES
 from monitor.web.i18n_subscribers import SUBSCRIBERS
 
 LANGS = ("fi", "sv", "en")
@@ -622,6 +623,8 @@ for _code, _words in ADMIN.items():  # the admin pages' words (issue #15), kept 
 for _code, _words in SUBSCRIBERS.items():  # the admin's subscribers pages (issue #15, point 6)
     STRINGS[_code].update(_words)
 for _code, _words in CONFIG.items():  # config history and save conflicts (issue #15, point 2)
+    STRINGS[_code].update(_words)
+for _code, _words in RULES.items():  # the rules editor (issue #15, point 1)
     STRINGS[_code].update(_words)
 
 

@@ -118,9 +118,8 @@ def form_view(text: str) -> FormView | None:
         exclusions = doc.get("exclusions") or {}
         for section in ("spans", "vetoes", "notice_vetoes"):
             for name, items in (exclusions.get(section) or {}).items():
-                view.exclusions.append(
-                    Sequence(f"exclusions.{section}.{name}", f"{section}: {name}", [str(v) for v in items or []])
-                )
+                path, label = f"exclusions.{section}.{name}", f"{section}: {name}"
+                view.exclusions.append(Sequence(path, label, [str(v) for v in items or []]))
         for lang, cues in (doc.get("negation_cues") or {}).items():
             view.negation.append(Sequence(f"negation_cues.{lang}", str(lang), [str(v) for v in cues or []]))
         return view
