@@ -77,9 +77,9 @@
     head.appendChild(el("span", "flip-title", f.title || ""));
     li.appendChild(head);
     var move = el("p", "flip-move");
-    move.appendChild(el("span", "badge from label-" + f.old_label, labelName(f.old_label) + " (" + f.old_score + ")"));
+    move.appendChild(el("span", "badge from label-" + f.old_label, labelName(f.old_label) + " · " + t.tPoints.replace("{score}", f.old_score)));
     move.appendChild(document.createTextNode(" → "));
-    move.appendChild(el("span", "badge to label-" + f.new_label, labelName(f.new_label) + " (" + f.new_score + ")"));
+    move.appendChild(el("span", "badge to label-" + f.new_label, labelName(f.new_label) + " · " + t.tPoints.replace("{score}", f.new_score)));
     li.appendChild(move);
     var cols = el("div", "flip-reasons");
     var b = el("div"); b.appendChild(el("h4", null, t.tBefore)); b.appendChild(reasonList(f.reasons_before, f.reasons_after, "before"));
