@@ -13,7 +13,10 @@ and 6.25 (innovative); "Toimistotarvikkeet" stays none.
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
+import sys
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -330,3 +333,68 @@ def test_only_admins_and_only_with_the_csrf_token(live: LiveWeb, config_dir: Pat
     finally:
         subscriber.close()
         admin.close()
+
+
+SLOW_RUNNER = """
+import json, sys, time
+print(json.dumps({"event": "ready"}), flush=True)
+sys.stdin.readline()
+print(json.dumps({"event": "start", "total": 1000000}), flush=True)
+for i in range(600):
+    time.sleep(0.1)
+    print(json.dumps({"event": "progress", "scanned": i, "total": 1000000, "flips": []}), flush=True)
+"""
+
+
+def test_a_new_backtest_stops_the_old_one_and_a_closed_page_stops_its_own(
+    live: LiveWeb, config_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One back-test per admin, and none left running for a page that is gone (a runner that
+    would take a minute stands in for a large store)."""
+    import monitor.web.backtests as backtests
+
+    script = tmp_path / "slow_runner.py"
+    script.write_text(SLOW_RUNNER, encoding="utf-8")
+    monkeypatch.setattr(backtests, "RUNNER", [sys.executable, str(script)])
+    admin = signed_in(live, ADMIN)
+    second_tab = signed_in(live, ADMIN)  # the same admin, another page
+    try:
+        page = admin.get("/admin/rules")
+        text = (config_dir / "innovation.yaml").read_text(encoding="utf-8")
+        data = {"text": text, "since": "all", "csrftoken": form_token(page.text)}
+        again = {**data, "csrftoken": form_token(second_tab.get("/admin/rules").text)}
+        runners = live.app.state.backtests
+
+        def running() -> Any:
+            proc = runners._running.get(ADMIN)
+            return proc if proc is not None and proc.poll() is None else None
+
+        with admin.stream("POST", "/admin/rules/backtest", data=data) as first:
+            lines = first.iter_lines()
+            assert json.loads(next(lines))["event"] == "start"
+            old = running()
+            assert old is not None
+            with second_tab.stream("POST", "/admin/rules/backtest", data=again) as s:
+                # Kept: a line iterator dropped by httpx closes its connection (the page "goes away").
+                second_lines = s.iter_lines()
+                assert json.loads(next(second_lines))["event"] == "start"
+                assert wait_until(lambda: old.poll() is not None)  # the earlier one was stopped
+                new = running()
+                assert new is not None and new is not old
+                # The first page's stream simply ends.
+                assert all(json.loads(ln)["event"] == "progress" for ln in lines if ln.strip())
+            # The second page went away mid-stream: its runner is stopped too.
+            assert wait_until(lambda: new.poll() is not None)
+            assert running() is None
+    finally:
+        admin.close()
+        second_tab.close()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
