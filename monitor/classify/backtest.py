@@ -114,7 +114,9 @@ def backtest_events(
     transitions: dict[str, int] = {}
     listed: dict[str, int] = {}
     first_flip: float | None = None
-    parts = preview_parts(url, candidate, current, since=since, workers=workers, chunk=chunk, details=True)
+    parts = preview_parts(
+        url, candidate, current, since=since, workers=workers, chunk=chunk, details=True, ramp=True
+    )
     for part in parts:
         scanned += part.scanned
         for label, k in part.labels_before.items():

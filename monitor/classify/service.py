@@ -275,6 +275,7 @@ def preview_parts(
     workers: int | None = None,
     chunk: int = 2000,
     details: bool = False,
+    ramp: bool = False,
 ) -> Iterator[PreviewPart]:
     """The preview's results range by range, in id order, as the workers finish them.
 
@@ -293,6 +294,8 @@ def preview_parts(
 
     ``details``: each change also carries every reason before and after
     (``PreviewChange.reasons_before``/``reasons_after``), for showing the matched words.
+    ``ramp``: the first range of each worker is a fifth of ``chunk``, so the first results come
+    sooner (a page showing them as they come); the rest are as before.
     """
     bounds = select(func.min(Notice.id), func.max(Notice.id))
     if since:
@@ -301,8 +304,8 @@ def preview_parts(
         lo, hi = conn.execute(bounds).one()
     if lo is None:
         return
-    ranges = [(a, min(a + chunk - 1, hi)) for a in range(lo, hi + 1, chunk)]
     workers = workers or os.cpu_count() or 1
+    ranges = _ranges(lo, hi, chunk, workers if ramp else 0)
     # Built once, before forking: the workers inherit its compiled probe matcher.
     _WORK.update(
         url=url, current=current, since=since, reclassify=Reclassifier(candidate, current), details=details
@@ -316,6 +319,19 @@ def preview_parts(
             yield from (_preview_range(r) for r in ranges)
     finally:
         _WORK.clear()
+
+
+def _ranges(lo: int, hi: int, chunk: int, small: int) -> list[tuple[int, int]]:
+    """Id ranges covering lo..hi: ``small`` ranges of a fifth of ``chunk`` first, then ``chunk`` each."""
+    out = []
+    start = lo
+    for _ in range(small):
+        if start > hi:
+            break
+        out.append((start, min(start + max(chunk // 5, 1) - 1, hi)))
+        start = out[-1][1] + 1
+    out.extend((a, min(a + chunk - 1, hi)) for a in range(start, hi + 1, chunk))
+    return out
 
 
 def _warm_up(rules: Rules) -> None:

@@ -19,6 +19,7 @@ writes its audit row in its transaction (``versions.save``).
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -148,6 +149,16 @@ def _editor(
     )
 
 
+def _opened(request: Request, base: int) -> versions.ConfigVersion:
+    """The version the editor was opened on (for "your changes"), else the newest."""
+    with reading(request) as session:
+        found = versions.get(session, FILE, base)
+    if found is not None:
+        return found
+    with writing(request) as session:
+        return versions.latest(session, _config_dir(request), FILE)
+
+
 @router.get("/admin/rules")
 def rules_editor(request: Request, who: Admin, saved: int | None = None) -> Response:
     with writing(request) as session:  # may record a hand edit of the file as a version
@@ -187,8 +198,7 @@ def _check(
         except (FormError, ValueError) as exc:
             new, form_error = text, str(exc)
     problems = versions.check_text(_config_dir(request), FILE, new)
-    with reading(request) as session:
-        head = versions.get(session, FILE, base) or versions.history(session, FILE, 1)[0]
+    head = _opened(request, base)
     return _editor(
         request,
         who,
@@ -214,8 +224,7 @@ def rules_save(
     problem, without a comment, or when someone saved since ``base``."""
     directory = _config_dir(request)
     text = text.replace("\r\n", "\n")
-    with reading(request) as session:
-        head = versions.get(session, FILE, base) or versions.history(session, FILE, 1)[0]
+    head = _opened(request, base)
     problems = versions.check_text(directory, FILE, text)
     if problems or not comment.strip():
         return _editor(
@@ -249,8 +258,6 @@ async def rules_backtest(request: Request, who: Admin) -> Response:
     directory = _config_dir(request)
     problems = await asyncio.to_thread(versions.check_text, directory, FILE, text)
     if problems or period not in PERIODS:
-        import json
-
         body = json.dumps({"event": "invalid", "problems": [_shown(p) for p in problems]}) + "\n"
         return Response(body, status_code=422, media_type="application/x-ndjson")
     since = since_date(period, state(request).clock().date())
