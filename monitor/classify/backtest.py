@@ -227,6 +227,13 @@ def warm_up() -> None:
 
 def main() -> None:
     """The runner: warm up, say ``ready``, wait for one job on stdin, stream its events, exit."""
+    try:
+        _serve_one()
+    except BrokenPipeError:  # the web went away (stopped, or the page closed): nothing to tell
+        os._exit(0)  # not sys.exit: flushing stdout at exit would raise again
+
+
+def _serve_one() -> None:
     warm_up()
     out = sys.stdout
     out.write(json.dumps({"event": "ready", "pid": os.getpid()}) + "\n")
