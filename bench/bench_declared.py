@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -26,20 +23,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert
 
-from db import migrate
+from bench.scratch_db import scratch_database
 from db.clock import utcnow
 from db.models.notices import Notice, Procedure
-from db.session import get_engine, session_scope
+from db.session import session_scope
 from monitor.classify import load_rules
 from monitor.classify.declarations import declare_pending
 
 REPO = Path(__file__).resolve().parent.parent
-PG_ADMIN = os.environ.get(
-    "TENDERWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 CODES = ["mar-nov"] * 2 + ["org-nov"] * 8 + ["rd-act"] + [None] * 89
 
 
@@ -111,18 +104,7 @@ def timed(label: str, fn: Any) -> Any:
 def run(db: str, n: int) -> None:
     print(f"\n== {db}: {n:,} notices")
     rule = load_rules(REPO / "config" / "innovation.yaml").config.declared
-    tmp = tempfile.mkdtemp(prefix="bench-declared-")
-    admin = None
-    if db == "sqlite":
-        url = f"sqlite:///{tmp}/bench.sqlite"
-    else:
-        name = f"tenderwatch_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
-    try:
-        migrate.upgrade(url)
+    with scratch_database(db, "bench-declared") as url:
         timed("fill", lambda: fill(url, n))
         size = len(json.dumps(record(random.Random(2))))
         print(f"  (records of about {size:,} bytes of JSON each)")
@@ -148,13 +130,6 @@ def run(db: str, n: int) -> None:
             }
         )
         timed("rule edit that declares 'new to the buyer' too", lambda: pending(wider))
-    finally:
-        get_engine(url).dispose()
-        shutil.rmtree(tmp, ignore_errors=True)
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-            admin.dispose()
 
 
 def main() -> None:

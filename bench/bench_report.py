@@ -16,11 +16,8 @@ database of its own is created and dropped. Target: a report under 10 seconds on
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -28,10 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
-from db import migrate
+from bench.scratch_db import scratch_database
 from db.session import get_engine, session_scope
 from monitor.appconfig import load_file
 from monitor.branches import BranchesConfig
@@ -42,9 +38,6 @@ from monitor.reports.periods import Period
 from monitor.reports.render import render_csv, render_html, render_text
 
 REPO = Path(__file__).resolve().parent.parent
-PG_ADMIN = os.environ.get(
-    "TENDERWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 FIRST_DAY = date(2025, 1, 1)
 DAYS = 730  # two years: 2025 and 2026
 LABELS = ["none"] * 85 + ["possible"] * 8 + ["innovative"] * 5 + [None] * 2
@@ -194,19 +187,8 @@ def timed(label: str, fn):  # type: ignore[no-untyped-def]
 def run(db: str, n: int) -> dict[str, float]:
     print(f"\n== {db}: {n:,} procedures")
     branches = load_file(REPO / "config" / "branches.yaml", BranchesConfig)
-    tmp = tempfile.mkdtemp(prefix="bench-report-")
-    admin = None
-    if db == "sqlite":
-        url = f"sqlite:///{tmp}/bench.sqlite"
-    else:
-        name = f"tenderwatch_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
     figures: dict[str, float] = {}
-    try:
-        migrate.upgrade(url)
+    with scratch_database(db, "bench-report") as url:
         rows, _ = timed("generate rows", lambda: generate(n))
         print(
             f"  ({len(rows[0]):,} procedures, {len(rows[1]):,} notices, {len(rows[2]):,} classifications, "
@@ -254,13 +236,6 @@ def run(db: str, n: int) -> dict[str, float]:
         assert stale == 0, stale
         timed("render text + csv", lambda: (render_text(rep, "fi"), render_csv(rep)))
         timed("render html with both charts", lambda: render_html(rep, "fi", charts=report_charts(rep, "fi")))
-    finally:
-        get_engine(url).dispose()
-        shutil.rmtree(tmp, ignore_errors=True)  # the SQLite file of a million procedures is large
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-            admin.dispose()
     return figures
 
 

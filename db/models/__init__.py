@@ -21,6 +21,7 @@ from db.models.notices import (  # noqa: F401
     RawDocument,
 )
 from db.models.reports import ReportProcedure  # noqa: F401
+from db.models.review import ReaderFeedback, ReviewVerdict  # noqa: F401
 from db.models.runs import CrawlRun, SourceWatermark  # noqa: F401
 from db.models.scheduler import ScheduledJob  # noqa: F401
 from db.models.web import NoticeSearch, SigninToken  # noqa: F401

@@ -54,6 +54,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "innovative_first": "Innovatiiviset ensin",
         "open_page": "Näytä TenderWatchissa: miksi tämä osui ja mitä on muuttunut",
         "manage": "Muokkaa tai keskeytä seuranta",
+        "feedback_ask": "Oliko tämä hankinta sinulle osuva?",
+        "feedback_relevant": "Osuva",
+        "feedback_not_relevant": "Ei osuva",
     },
     "sv": {
         "subject_new": "Ny upphandling",
@@ -97,6 +100,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "innovative_first": "Innovativa först",
         "open_page": "Visa i TenderWatch: varför den träffade och vad som ändrats",
         "manage": "Ändra eller pausa bevakningen",
+        "feedback_ask": "Var den här upphandlingen relevant för dig?",
+        "feedback_relevant": "Relevant",
+        "feedback_not_relevant": "Inte relevant",
     },
     "en": {
         "subject_new": "New tender",
@@ -140,6 +146,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "innovative_first": "Innovation-oriented first",
         "open_page": "Open in TenderWatch: why it matched and what changed",
         "manage": "Edit or pause this watch",
+        "feedback_ask": "Was this tender relevant to you?",
+        "feedback_relevant": "Relevant",
+        "feedback_not_relevant": "Not relevant",
     },
 }
 

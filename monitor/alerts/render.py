@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import email
 import email.policy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
 from email.mime.image import MIMEImage
@@ -33,7 +34,7 @@ from monitor.alerts import i18n
 from monitor.alerts.cpv_labels import cpv_label
 from monitor.alerts.outbox import message_id
 from monitor.alerts.payload import pick_text
-from monitor.alerts.tokens import make_token
+from monitor.alerts.tokens import make_feedback_token, make_token
 from monitor.safety import header_safe, safe_url
 from monitor.secretkey import secret_key
 from monitor.settings import Settings
@@ -80,10 +81,32 @@ class NoticeView:
     """Our own procedure page: why it was flagged, the timeline, the words highlighted."""
     manage_url: str | None = None
     """The page of the (first) subscription that matched, where it can be edited or paused."""
+    feedback: tuple[str, str] | None = None
+    """The reader's signed "relevant" and "not relevant" links for this notice (``/feedback/…``):
+    each opens a page with a button, so a mail scanner that follows links records nothing."""
+
+
+FeedbackLinks = Callable[[int], tuple[str, str]]
+"""The notice's store id → its "relevant" and "not relevant" URLs for this email's reader."""
+
+
+def feedback_links(base: str, secret: str, subscriber_id: int, email: str) -> FeedbackLinks:
+    """One signed token per notice (``monitor.alerts.tokens.make_feedback_token``), the answer in
+    the query: the page it opens has that answer chosen, and only its button records it."""
+
+    def links(notice_pk: int) -> tuple[str, str]:
+        url = f"{base}/feedback/{make_feedback_token(secret, subscriber_id, email, notice_pk)}"
+        return f"{url}?answer=relevant", f"{url}?answer=not_relevant"
+
+    return links
 
 
 def notice_view(
-    payload: dict[str, Any], lang: str, public_url: str = "", procedure_key: str = ""
+    payload: dict[str, Any],
+    lang: str,
+    public_url: str = "",
+    procedure_key: str = "",
+    feedback: tuple[str, str] | None = None,
 ) -> NoticeView:
     t = i18n.strings(lang)
     n = payload.get("notice") or {}
@@ -111,6 +134,7 @@ def notice_view(
         changes=change_lines(payload.get("events") or [], lang),
         page_url=f"{base}{procedure_path(procedure_key)}" if base and procedure_key else None,
         manage_url=f"{base}/subscriptions/{matched[0]}" if base and matched else None,
+        feedback=feedback,
     )
 
 
@@ -193,8 +217,14 @@ def render_row(
     unsubscribe_url: str,
     items: list[OutboxMessage] | None = None,
     public_url: str = "",
+    feedback: FeedbackLinks | None = None,
 ) -> Rendered:
-    """Subject, text and HTML of one outbox row (a digest needs its ``items``)."""
+    """Subject, text and HTML of one outbox row (a digest needs its ``items``); ``feedback`` gives
+    each notice its reader-feedback links (none without it, or for a row without a notice id)."""
+
+    def links(row: OutboxMessage) -> tuple[str, str] | None:
+        return feedback(row.notice_id) if feedback is not None and row.notice_id is not None else None
+
     lang = sub.language if sub.language in i18n.STRINGS else "en"
     t = i18n.strings(lang)
     ctx: dict[str, Any] = {"t": t, "lang": lang, "unsubscribe_url": unsubscribe_url, "kind": row.kind}
@@ -202,7 +232,7 @@ def render_row(
         return prerendered(row.payload, unsubscribe_url)
     if row.kind == "digest":
         views = [
-            (item.kind, notice_view(item.payload, lang, public_url, item.procedure_key))
+            (item.kind, notice_view(item.payload, lang, public_url, item.procedure_key, links(item)))
             for item in items or []
         ]
         groups = digest_groups(views)
@@ -211,7 +241,7 @@ def render_row(
         subject = f"{t['subject_digest']}: {count}"
         template = "digest"
     else:
-        view = notice_view(row.payload, lang, public_url, row.procedure_key)
+        view = notice_view(row.payload, lang, public_url, row.procedure_key, links(row))
         intro = t[f"intro_{row.kind}"].format(days=row.payload.get("reminder_days", ""))
         ctx.update(n=view, intro=intro)
         prefix = "★ " if view.innovation == "innovative" else ""
@@ -259,10 +289,13 @@ def build_message(
     # The link ends the mail of the subscriptions that matched this email (a digest: of its items);
     # the monthly branch report names none, so its link ends the subscriber's mail.
     payloads = [i.payload for i in items or []] if row.kind == "digest" else [row.payload]
-    token = make_token(secret_key(settings), sub.id, sub.email, matched_subscription_ids(payloads))
+    secret = secret_key(settings)
+    token = make_token(secret, sub.id, sub.email, matched_subscription_ids(payloads))
     base = settings.public_url.rstrip("/")
     unsubscribe_url = f"{base}/unsubscribe/{token}"
-    r = render_row(row, sub, unsubscribe_url, items, base)
+    # Only with a public URL: a relative link in an email leads nowhere (as the page links).
+    feedback = feedback_links(base, secret, sub.id, sub.email) if base else None
+    r = render_row(row, sub, unsubscribe_url, items, base, feedback)
     from_name, from_addr = parseaddr(settings.mail_from)
     domain = from_addr.rpartition("@")[2] or "localhost"
     html_part: Message = MIMEText(r.html, "html", "utf-8")

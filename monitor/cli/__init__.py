@@ -29,6 +29,7 @@ _MODULES = [
     "monitor.cli.service_cmd",
     "monitor.cli.web_cmd",
     "monitor.cli.report_cmd",
+    "monitor.cli.review_cmd",
 ]
 
 

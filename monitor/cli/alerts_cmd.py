@@ -17,9 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 from db import clock
 from db.clock import utcnow
 from db.models.alerts import OUTBOX_STATES, OutboxMessage, Subscriber
-from db.models.notices import Notice
 from db.private import private_file
-from db.record import Buyer, NoticeRecord
+from db.record import Buyer
 from db.session import get_sessionmaker, session_scope
 from monitor.alerts.digest import build_due_digests
 from monitor.alerts.outbox import MAX_AGE, outbox_rows, retry, retry_failed
@@ -29,7 +28,7 @@ from monitor.alerts.sender import send_pending
 from monitor.alerts.tokens import InvalidToken, verify_token
 from monitor.appconfig import ConfigError, load_file
 from monitor.appconfig.models import ServiceConfig
-from monitor.branches import BranchesConfig, is_unmapped_central
+from monitor.branches import BranchesConfig
 from monitor.classify.service import since_date
 from monitor.safety import header_safe
 from monitor.secretkey import secret_key
@@ -38,6 +37,7 @@ from monitor.subscribers import disable, export_all, find, sync_from_config, to_
 from monitor.subscribers.config import WEEKDAYS, SubscribersFile, SubscriberSpec
 from monitor.subscribers.files import dump_csv, dump_yaml, read_file
 from monitor.subscribers.optout import unsubscribe
+from monitor.unmapped import unmapped_buyers
 
 
 def _session() -> AbstractContextManager[Session]:
@@ -447,23 +447,11 @@ def unmapped_cmd(since: datetime | None, all_types: bool) -> None:
     Add each to config/branches.yaml (business ID first) so branch contacts see its calls.
     """
     cfg = _branches()
-    seen: dict[tuple[str, str], list] = {}
     with _session() as session:
-        q = select(Notice.record, Notice.publication_date).where(Notice.buyer_country == "FIN")
-        if since:
-            q = q.where(Notice.publication_date >= since.date())
-        for data, pub in session.execute(q.execution_options(yield_per=500)):
-            rec = NoticeRecord.from_dict(data)
-            for b in rec.buyers:
-                m = cfg.map_buyer(b, pub)
-                hit = is_unmapped_central(b, m) or (all_types and not m.mapped and (b.country or "") == "FIN")
-                if hit:
-                    key = (b.org_id or "", b.name)
-                    entry = seen.setdefault(key, [0, b.legal_type])
-                    entry[0] += 1
-    for (org_id, name), (count, legal) in sorted(seen.items(), key=lambda kv: -kv[1][0]):
-        click.echo(f"{count:>5}  {org_id or '(no id)':<12} {legal or '-':<14} {name}")
-    click.echo(f"{len(seen)} unmapped buyer(s)")
+        found = unmapped_buyers(session, cfg, since=since.date() if since else None, all_types=all_types)
+    for b in found:
+        click.echo(f"{b.notices:>5}  {b.org_id or '(no id)':<12} {b.legal_type or '-':<14} {b.name}")
+    click.echo(f"{len(found)} unmapped buyer(s)")
 
 
 # ---------------------------------------------------------------------------------- unsubscribe

@@ -27,6 +27,7 @@ from monitor.classify.service import (
     since_date,
     stored_classification,
 )
+from monitor.classify.verdicts import verdict_labels
 from monitor.settings import get_settings
 from scrapers.parsers import parse_notice
 
@@ -285,9 +286,20 @@ def _counts(counts: dict[str, int]) -> str:
 )
 @click.option("--errors", is_flag=True, help="Also list every misclassified notice with its reasons.")
 @click.option("--json", "as_json", is_flag=True, help="With --declared: the figures as JSON.")
+@click.option(
+    "--with-verdicts",
+    is_flag=True,
+    help="Add the review queue's current verdicts (as `tenderwatch review export` writes them) to LABELS, "
+    "or evaluate on them alone without LABELS.",
+)
 @RULES_OPTION
 def eval_command(
-    labels: Path | None, declared: bool, errors: bool, as_json: bool, rules_path: Path | None
+    labels: Path | None,
+    declared: bool,
+    errors: bool,
+    as_json: bool,
+    with_verdicts: bool,
+    rules_path: Path | None,
 ) -> None:
     """Evaluate the rules on a labelled set: precision, recall, F1 per label and a confusion table.
 
@@ -298,9 +310,11 @@ def eval_command(
     possible`, overall and per original language, the confusion table and the limits.
     """
     rules = _load_rules(rules_path)
-    if declared == (labels is not None):
-        raise click.UsageError("give either LABELS (a labelled set) or --declared (the stored notices)")
-    if labels is None:
+    if declared == (labels is not None or with_verdicts):
+        raise click.UsageError(
+            "give either LABELS (a labelled set) and/or --with-verdicts, or --declared (the stored notices)"
+        )
+    if declared:
         with session_scope(get_settings().db_url) as session:
             measured = evaluate_declared(session, rules, rules.config.declared)
         if as_json:
@@ -309,9 +323,13 @@ def eval_command(
             click.echo(declared_report(measured, errors=errors))
         return
     try:
-        items = load_labels(labels)
+        items = load_labels(labels) if labels is not None else []
     except ConfigError as exc:
         raise click.ClickException(exc.report()) from None
+    if with_verdicts:
+        items = _add_verdicts(items)
+    if not items:
+        raise click.ClickException("no labelled notices to evaluate (no verdicts yet?)")
     result = evaluate(items, rules)
     click.echo(result.report())
     if result.hard_negatives_flagged:
@@ -325,6 +343,18 @@ def eval_command(
             click.echo(f"  {d['id']}: expected {d['expected']}, got {d['got']} ({d['score']:g})")
             for reason in d["reasons"]:
                 click.echo(f"      {reason}")
+
+
+def _add_verdicts(items: list[Any]) -> list[Any]:
+    """The file's items, then each verdict whose id the file does not have (the file wins: an
+    exported set evaluated again with --with-verdicts does not count a notice twice)."""
+    with session_scope(get_settings().db_url) as session:
+        verdicts = verdict_labels(session)
+    ids = {i.id for i in items}
+    added = [v for v in verdicts if v.id not in ids]
+    known = len(verdicts) - len(added)
+    click.echo(f"{len(added)} verdicts added from the review queue ({known} already in the file)")
+    return [*items, *added]
 
 
 commands: list[click.Command] = [classify_command, explain_command, rules_group, eval_command]

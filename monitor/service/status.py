@@ -23,22 +23,27 @@ from db.models.runs import CrawlRun, SourceWatermark
 from db.models.scheduler import ScheduledJob
 
 
+def scheduled_jobs(session: Session) -> list[ScheduledJob]:
+    """Each scheduled job with its next run and trigger, as the last scheduler recorded them
+    (``scheduler_jobs``), soonest first; [] when the service has never run."""
+    return list(
+        session.scalars(select(ScheduledJob).order_by(ScheduledJob.next_run_time, ScheduledJob.job_id))
+    )
+
+
 def schedule_lines(session: Session, tz: str) -> list[str]:
-    """Each scheduled job and its next run, as the last scheduler recorded them (``scheduler_jobs``)."""
-    rows = session.execute(
-        select(ScheduledJob.job_id, ScheduledJob.next_run_time).order_by(
-            ScheduledJob.next_run_time, ScheduledJob.job_id
-        )
-    ).all()
-    if not rows:
+    """:func:`scheduled_jobs` as the lines of ``tenderwatch status``."""
+    jobs = scheduled_jobs(session)
+    if not jobs:
         return ["schedule: the service has not run yet (`tenderwatch serve` or `make run`)"]
     zone = ZoneInfo(tz)
     out = ["schedule:"]
-    for job_id, next_run in rows:
+    for job in jobs:
+        next_run = job.next_run_time
         when = (
             next_run.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z") if next_run is not None else "paused"
         )
-        out.append(f"  {job_id:<16} next {when}")
+        out.append(f"  {job.job_id:<16} next {when}")
     return out
 
 

@@ -9,7 +9,9 @@ visible switch sets it), else the best of ``Accept-Language``, else Finnish.
 from __future__ import annotations
 
 from monitor.web.i18n_admin import ADMIN
+from monitor.web.i18n_branchedit import BRANCHEDIT
 from monitor.web.i18n_config import CONFIG
+from monitor.web.i18n_review import REVIEW
 from monitor.web.i18n_rules import RULES
 from monitor.web.i18n_subscribers import SUBSCRIBERS
 
@@ -622,7 +624,11 @@ for _code, _words in ADMIN.items():  # the admin pages' words (issue #15), kept 
     STRINGS[_code].update(_words)
 for _code, _words in SUBSCRIBERS.items():  # the admin's subscribers pages (issue #15, point 6)
     STRINGS[_code].update(_words)
+for _code, _words in BRANCHEDIT.items():  # branches editor, unmapped queue, audit log, admins (#15)
+    STRINGS[_code].update(_words)
 for _code, _words in CONFIG.items():  # config history and save conflicts (issue #15, point 2)
+    STRINGS[_code].update(_words)
+for _code, _words in REVIEW.items():  # review queue, rule quality, reader feedback (issue #15, point 3)
     STRINGS[_code].update(_words)
 for _code, _words in RULES.items():  # the rules editor (issue #15, point 1)
     STRINGS[_code].update(_words)

@@ -3,9 +3,10 @@ written back into the YAML text as small splices.
 
 The file is the admins' own text, full of comments that say why a word or weight is there,
 and long flow mappings wrapped by hand. A full load-and-dump would rewrite dozens of lines
-on every edit (ruamel.yaml joins wrapped flow mappings), and the version diff would then
-hide the one change that was made. So the text is parsed once with ruamel.yaml's round-trip
-loader only for the *positions* of the values (``lc``), and each changed value is replaced
+on every edit (ruamel.yaml joins wrapped flow mappings: 102 changed lines in the shipped
+file for no change at all), and the version diff would then hide the one change that was
+made. So the text is parsed once with the round-trip loader only for the *positions* of the
+values (``lc``), and each changed value is replaced
 in place: a number, one keyword language's ``{lemma: [...], ...}`` mapping, or one
 sequence (a flow ``[...]`` as a whole; a block sequence item by item, keeping each kept
 item's line and comment). Everything else stays byte for byte.
@@ -29,11 +30,10 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from io import StringIO
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
+from monitor.appconfig import roundtrip
+from monitor.appconfig.roundtrip import YAMLError
 
 LANGS = ("fi", "sv", "en")
 KINDS = ("lemma", "stems", "regex")
@@ -79,14 +79,10 @@ class FormView:
     negation: list[Sequence] = field(default_factory=list)
 
 
-def _loader() -> YAML:
-    yaml = YAML()  # round-trip: keeps the positions (``lc``) of every value
-    yaml.preserve_quotes = True  # a value's quotes are part of the text a splice must find
-    return yaml
-
-
 def _load(text: str) -> Any:
-    return _loader().load(StringIO(text))
+    """The shared round-trip load (``monitor.appconfig.roundtrip``): its nodes carry positions
+    (``lc``). Its ``dump`` is not used here: it would re-flow the file (module doc)."""
+    return roundtrip.load(text)
 
 
 def form_view(text: str) -> FormView | None:

@@ -76,8 +76,11 @@ def subscriber_for(session: Session, email: str, lang: str, now: datetime) -> Su
     return sub
 
 
-def send_link(settings: Settings, email: str, link: str, lang: str, now: datetime) -> None:
-    """Mail the link now (SMTP, or an .eml file without a server); runs after the answer is sent."""
+def send_link(settings: Settings, email: str, link: str, lang: str, now: datetime, note: str = "") -> None:
+    """Mail the link now (SMTP, or an .eml file without a server); runs after the answer is sent.
+
+    ``note``: a paragraph before the usual text, e.g. why an admin invited this person.
+    """
     t = i18n.strings(lang)
     msg = EmailMessage()
     _, from_addr = parseaddr(settings.mail_from)
@@ -87,7 +90,8 @@ def send_link(settings: Settings, email: str, link: str, lang: str, now: datetim
     msg["Message-ID"] = make_msgid(domain=from_addr.rpartition("@")[2] or "localhost")
     msg["Date"] = format_datetime(now)
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(f"{t['mail_signin_body']}\n\n{link}\n\n{t['mail_signin_ignore']}\n")
+    intro = f"{note}\n\n" if note else ""
+    msg.set_content(f"{intro}{t['mail_signin_body']}\n\n{link}\n\n{t['mail_signin_ignore']}\n")
     transport = transport_for(settings)
     transport.open()
     try:

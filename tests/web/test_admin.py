@@ -26,12 +26,13 @@ from db.models.alerts import OutboxMessage, Subscriber
 from db.models.audit import AuditEntry
 from db.models.failures import DocumentFailure
 from db.models.runs import CrawlRun, SourceWatermark
+from db.models.scheduler import ScheduledJob
 from db.record import Buyer, Money
 from db.session import get_sessionmaker
 from monitor.cli import cli
 from monitor.config import AppConfig, load_config
 from monitor.reports.figures import build_report
-from monitor.reports.periods import Period
+from monitor.reports.periods import HELSINKI, Period
 from monitor.reports.render import render_csv
 from tests.alerts.conftest import ingest
 from tests.db.records import call
@@ -152,7 +153,7 @@ def seed_outbox(db_url: str, now: datetime, failed: int = 2, email: str = "tilaa
 
 
 def seed_operations(db_url: str, now: datetime) -> None:
-    """What ``tenderwatch status`` reads: two sources' runs, a watermark, failed documents."""
+    """What ``tenderwatch status`` reads: two sources' runs, a watermark, failed documents, the schedule."""
     with get_sessionmaker(db_url).begin() as s:
         s.add(
             CrawlRun(
@@ -179,6 +180,12 @@ def seed_operations(db_url: str, now: datetime) -> None:
                 first_failed_at=now - timedelta(days=2), last_failed_at=now, given_up_at=now,
             )
         )  # fmt: skip
+        s.add(
+            ScheduledJob(
+                job_id="crawl:ted", next_run_time=now + timedelta(minutes=15),
+                trigger="interval[0:15:00] Europe/Helsinki",
+            )
+        )  # fmt: skip
 
 
 def states(db_url: str) -> list[str]:
@@ -203,6 +210,8 @@ def test_bulk_retry_needs_the_csrf_token_and_is_audited(
     assert "550 mailbox unavailable" in page.text  # why they failed, before anyone retries
     for fact in ("HILMA answered 503 three times", "http_503 3", "parse 1", "123456-2026", "no root element"):
         assert fact in page.text, fact
+    next_run = (now + timedelta(minutes=15)).astimezone(HELSINKI).strftime("%H[.:]%M")  # fi: 12.15
+    assert re.search(rf"crawl:ted</td><td>[^<]*{next_run}", page.text), "the schedule's next run"
     refused = admin.post("/admin/operations/retry-failed", data={})
     assert refused.status_code == 403
     assert states(db_url) == ["failed", "failed", "sent"] and audit_rows(db_url) == []

@@ -27,7 +27,7 @@ from monitor.config import AppConfig
 from monitor.reports.figures import TOTAL, Report, build_report, list_calls
 from monitor.reports.periods import Period, helsinki_date
 from monitor.reports.render import render_calls_csv, render_csv
-from monitor.service.status import open_problems, outbox_summary, recent_runs, watermarks
+from monitor.service.status import open_problems, outbox_summary, recent_runs, scheduled_jobs, watermarks
 from monitor.web import i18n
 from monitor.web.context import lang_of, reading, render, state, writing
 from monitor.web.guards import audit, require_admin, require_branch_access, require_staff
@@ -87,6 +87,7 @@ def operations(request: Request, who: Admin, retried: int | None = None) -> Resp
         ctx: dict[str, Any] = {
             "sources": [SourceRuns(s, rs) for s, rs in by_source.items()],
             "marks": watermarks(session),
+            "jobs": scheduled_jobs(session),
             "doc_failures": [
                 (s, failed_docs.get((s, False), 0), failed_docs.get((s, True), 0)) for s in doc_sources
             ],

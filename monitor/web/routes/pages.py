@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from db.procedures import find_procedure
@@ -43,7 +43,7 @@ def switch_language(request: Request, code: str, next: str = "/") -> Response:
 
 def search_query(
     words: str = "",
-    cpv: list[str] | None = None,
+    cpv: Annotated[list[str] | None, Query()] = None,
     country: str = "",
     buyer: str = "",
     branch: str = "",
@@ -54,7 +54,10 @@ def search_query(
     sort: str = "newest",
     page: int = 1,
 ) -> SearchQuery:
-    """A search from form fields, forgiving: an unknown value is dropped rather than refused."""
+    """A search from form fields, forgiving: an unknown value is dropped rather than refused.
+
+    Also the search page's FastAPI dependency: its parameters are the page's query parameters.
+    """
     return SearchQuery(
         words=words.strip()[:300],
         cpv=[c.strip()[:8] for c in cpv or [] if c.strip()[:8].isdigit() and len(c.strip()) >= 8][:20],
@@ -99,25 +102,9 @@ def query_params(q: SearchQuery, **change: Any) -> str:
 
 
 @router.get("/search")
-def search_page(
-    request: Request,
-    words: str = "",
-    cpv: Annotated[list[str] | None, Query()] = None,
-    country: str = "",
-    buyer: str = "",
-    branch: str = "",
-    label: str = "",
-    status: str = "",
-    published_from: str = "",
-    published_to: str = "",
-    sort: str = "newest",
-    page: int = 1,
-) -> Response:
+def search_page(request: Request, q: Annotated[SearchQuery, Depends(search_query)]) -> Response:
     st = state(request)
     lang = lang_of(request)
-    q = search_query(
-        words, cpv, country, buyer, branch, label, status, published_from, published_to, sort, page
-    )
     with reading(request) as session:
         user = current_user(request, session)
         result = search(session, q, st.clock())
