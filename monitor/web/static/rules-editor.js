@@ -117,10 +117,10 @@
     var head = el("tr");
     var thead = el("thead");
     head.appendChild(el("th", null, ""));
-    head.appendChild(el("th", "num", "precision " + t.tBefore));
-    head.appendChild(el("th", "num", "precision " + t.tAfter));
-    head.appendChild(el("th", "num", "recall " + t.tBefore));
-    head.appendChild(el("th", "num", "recall " + t.tAfter));
+    head.appendChild(el("th", "num", t.tPrecision + " " + t.tBefore));
+    head.appendChild(el("th", "num", t.tPrecision + " " + t.tAfter));
+    head.appendChild(el("th", "num", t.tRecall + " " + t.tBefore));
+    head.appendChild(el("th", "num", t.tRecall + " " + t.tAfter));
     thead.appendChild(head); table.appendChild(thead);
     var body = el("tbody");
     ["innovative", "possible"].forEach(function (l) {
