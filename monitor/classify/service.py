@@ -6,7 +6,8 @@
   produce alerts nobody can act on.
 - Only a label that differs from the previous one produces a :class:`LabelChange` (and a
   ``ClassificationChange`` row), so alerting acts on label changes, never on score jitter.
-- :func:`preview` back-tests candidate rules against stored notices without writing anything.
+- :func:`preview` back-tests candidate rules against stored notices without writing anything;
+  :func:`preview_parts` yields the same results range by range (the web's streaming back-test).
 
 Two processes may classify at once (two ``run --once``, ``serve`` beside a CLI command): on
 PostgreSQL both would read the same notices as unclassified, and the second insert would fail
@@ -20,8 +21,8 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -179,6 +180,10 @@ class PreviewChange:
     new_score: float
     reasons: list[str]
     """The candidate's top reasons, ``signal_id (weight): matched``."""
+    reasons_before: tuple[dict[str, Any], ...] = ()
+    """With ``details``: every reason (``scorer.Reason`` as a dict) under the current rules…"""
+    reasons_after: tuple[dict[str, Any], ...] = ()
+    """… and under the candidate: the matched words and their snippets, for highlighting."""
 
     @property
     def kind(self) -> str:
@@ -211,6 +216,16 @@ class PreviewReport:
 _WORK: dict[str, Any] = {}
 
 
+@dataclass(frozen=True)
+class PreviewPart:
+    """One id range's results, as :func:`preview_parts` yields them while the rest is computed."""
+
+    scanned: int
+    changes: list[PreviewChange]
+    labels_before: dict[str, int]
+    labels_after: dict[str, int]
+
+
 def preview(
     url: str,
     candidate: Rules,
@@ -222,6 +237,48 @@ def preview(
 ) -> PreviewReport:
     """What ``candidate`` would change compared with ``current`` on notices published since ``since``.
 
+    The whole report at once (``tenderwatch rules preview``); :func:`preview_parts` is the same
+    work range by range, for a caller that shows results as they come (the web's back-test).
+    """
+    report = PreviewReport(since=since, current_version=current.version, candidate_version=candidate.version)
+    for part in preview_parts(url, candidate, current, since=since, workers=workers, chunk=chunk):
+        merge(report, part)
+    report.changes.sort(key=lambda c: (c.kind, -c.new_score))
+    return report
+
+
+def merge(report: PreviewReport, part: PreviewPart) -> None:
+    """Add one range's results to ``report`` (counts summed, changes appended)."""
+    report.scanned += part.scanned
+    report.changes.extend(part.changes)
+    for label, k in part.labels_before.items():
+        report.labels_before[label] = report.labels_before.get(label, 0) + k
+    for label, k in part.labels_after.items():
+        report.labels_after[label] = report.labels_after.get(label, 0) + k
+
+
+def preview_total(url: str, since: date | None = None) -> int:
+    """How many notices a preview since ``since`` reads (for a progress bar)."""
+    query = select(func.count(Notice.id))
+    if since:
+        query = query.where(Notice.publication_date >= since)
+    with _read_engine(url).connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def preview_parts(
+    url: str,
+    candidate: Rules,
+    current: Rules,
+    *,
+    since: date | None = None,
+    workers: int | None = None,
+    chunk: int = 2000,
+    details: bool = False,
+    ramp: bool = False,
+) -> Iterator[PreviewPart]:
+    """The preview's results range by range, in id order, as the workers finish them.
+
     The stored result is reused as the "current" label where it came from ``current``; otherwise
     both are computed. The candidate's result reuses the stored text hits as far as they still hold
     (:class:`~monitor.classify.scorer.Reclassifier`): text is matched again only where the
@@ -230,44 +287,51 @@ def preview(
     Read-only, through plain reading connections (never the store's ``BEGIN IMMEDIATE`` on
     SQLite), so a long preview never holds up the service's writers.
     ``workers`` > 1 forks that many processes (default: one per core), each reading its own
-    id ranges, so parsing stored JSON runs in parallel too.
+    id ranges, so parsing stored JSON runs in parallel too. Forking needs a process without other
+    threads (a forked child gets only the forking thread, and any lock another thread held stays
+    held): the CLI, or the web's back-test runner (``monitor.classify.backtest``), never the web
+    server itself. Closing the generator early stops the workers.
+
+    ``details``: each change also carries every reason before and after
+    (``PreviewChange.reasons_before``/``reasons_after``), for showing the matched words.
+    ``ramp``: the first range of each worker is a fifth of ``chunk``, so the first results come
+    sooner (a page showing them as they come); the rest are as before.
     """
-    report = PreviewReport(since=since, current_version=current.version, candidate_version=candidate.version)
     bounds = select(func.min(Notice.id), func.max(Notice.id))
     if since:
         bounds = bounds.where(Notice.publication_date >= since)
     with _read_engine(url).connect() as conn:
         lo, hi = conn.execute(bounds).one()
     if lo is None:
-        return report
-    ranges = [(a, min(a + chunk - 1, hi)) for a in range(lo, hi + 1, chunk)]
+        return
     workers = workers or os.cpu_count() or 1
+    ranges = _ranges(lo, hi, chunk, workers if ramp else 0)
     # Built once, before forking: the workers inherit its compiled probe matcher.
-    _WORK.update(url=url, current=current, since=since, reclassify=Reclassifier(candidate, current))
+    _WORK.update(
+        url=url, current=current, since=since, reclassify=Reclassifier(candidate, current), details=details
+    )
     try:
         if workers > 1 and len(ranges) > 1 and "fork" in multiprocessing.get_all_start_methods():
             _warm_up(candidate)
             with multiprocessing.get_context("fork").Pool(workers, initializer=_fresh_connections) as pool:
-                parts: Iterable[tuple[int, list[PreviewChange], dict[str, int], dict[str, int]]] = pool.imap(
-                    _preview_range, ranges
-                )
-                _merge(report, parts)
+                yield from pool.imap(_preview_range, ranges)
         else:
-            _merge(report, (_preview_range(r) for r in ranges))
+            yield from (_preview_range(r) for r in ranges)
     finally:
         _WORK.clear()
-    report.changes.sort(key=lambda c: (c.kind, -c.new_score))
-    return report
 
 
-def _merge(report: PreviewReport, parts: Iterator[Any] | Iterable[Any]) -> None:
-    for n, changes, before, after in parts:
-        report.scanned += n
-        report.changes.extend(changes)
-        for label, k in before.items():
-            report.labels_before[label] = report.labels_before.get(label, 0) + k
-        for label, k in after.items():
-            report.labels_after[label] = report.labels_after.get(label, 0) + k
+def _ranges(lo: int, hi: int, chunk: int, small: int) -> list[tuple[int, int]]:
+    """Id ranges covering lo..hi: ``small`` ranges of a fifth of ``chunk`` first, then ``chunk`` each."""
+    out = []
+    start = lo
+    for _ in range(small):
+        if start > hi:
+            break
+        out.append((start, min(start + max(chunk // 5, 1) - 1, hi)))
+        start = out[-1][1] + 1
+    out.extend((a, min(a + chunk - 1, hi)) for a in range(start, hi + 1, chunk))
+    return out
 
 
 def _warm_up(rules: Rules) -> None:
@@ -287,12 +351,11 @@ def _fresh_connections() -> None:
     _read_engine(_WORK["url"]).dispose(close=False)
 
 
-def _preview_range(
-    bounds: tuple[int, int],
-) -> tuple[int, list[PreviewChange], dict[str, int], dict[str, int]]:
+def _preview_range(bounds: tuple[int, int]) -> PreviewPart:
     current: Rules = _WORK["current"]
     since: date | None = _WORK["since"]
     reclassify: Reclassifier = _WORK["reclassify"]
+    details: bool = _WORK["details"]
     # The stored result (large JSON) is read only when the candidate can reuse some of its text hits.
     stored_result = NoticeClassification.result if reclassify.reuses_stored else literal(None)
     query = (
@@ -318,6 +381,7 @@ def _preview_range(
     after: dict[str, int] = {}
     for notice_pk, number, title, data, label, score, version, stored in rows:
         record = NoticeRecord.from_dict(data)
+        old: Classification | None = None
         if version == current.version and label is not None:
             old_label, old_score = label, score
         else:
@@ -328,10 +392,19 @@ def _preview_range(
         after[new.label] = after.get(new.label, 0) + 1
         if new.label != old_label:
             top = [f"{r.signal_id} ({r.weight:g}): {r.matched}" for r in new.reasons[:3]]
+            was: tuple[dict[str, Any], ...] = ()
+            now: tuple[dict[str, Any], ...] = ()
+            if details:
+                if old is None:  # only flips need the old reasons: few, so classified again here
+                    old = Classification.from_dict(stored) if stored else classify(record, current)
+                was = tuple(asdict(r) for r in old.reasons)
+                now = tuple(asdict(r) for r in new.reasons)
             changes.append(
-                PreviewChange(notice_pk, number, title, old_label, new.label, old_score, new.score, top)
+                PreviewChange(
+                    notice_pk, number, title, old_label, new.label, old_score, new.score, top, was, now
+                )
             )
-    return len(rows), changes, before, after
+    return PreviewPart(len(rows), changes, before, after)
 
 
 def since_date(spec: str | None, today: date | None = None) -> date | None:

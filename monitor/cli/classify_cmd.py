@@ -16,10 +16,17 @@ from db.session import session_scope
 from db.store_keys import publication_key
 from monitor.appconfig import ConfigError
 from monitor.classify import classify, load_rules
+from monitor.classify.backtest import backtest_events
 from monitor.classify.declared_eval import evaluate_declared
 from monitor.classify.declared_eval import report as declared_report
 from monitor.classify.evaluate import describe, evaluate, load_labels
-from monitor.classify.service import preview, procedure_label, since_date, stored_classification
+from monitor.classify.service import (
+    PreviewChange,
+    preview,
+    procedure_label,
+    since_date,
+    stored_classification,
+)
 from monitor.classify.verdicts import verdict_labels
 from monitor.settings import get_settings
 from scrapers.parsers import parse_notice
@@ -179,9 +186,29 @@ def rules_check(file: Path | None) -> None:
 @click.option("--workers", type=int, default=None, help="Processes (default: one per core).")
 @click.option("--limit", type=int, default=50, show_default=True, help="Notices listed per kind of change.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--json-stream",
+    is_flag=True,
+    help="Events as they are computed, one JSON object a line (the web editor's back-test; "
+    "docs/rules-editor.md).",
+)
+@click.option(
+    "--labels",
+    "labels_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="With --json-stream: also precision and recall on this labelled set, old next to new.",
+)
 @RULES_OPTION
 def rules_preview(
-    file: Path, since: str, workers: int | None, limit: int, as_json: bool, rules_path: Path | None
+    file: Path,
+    since: str,
+    workers: int | None,
+    limit: int,
+    as_json: bool,
+    json_stream: bool,
+    labels_path: Path | None,
+    rules_path: Path | None,
 ) -> None:
     """Back-test candidate rules FILE against stored notices; nothing is written.
 
@@ -194,6 +221,18 @@ def rules_preview(
         cutoff = since_date(since)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from None
+    if json_stream:
+        try:
+            labelled = load_labels(labels_path) if labels_path else []
+        except ConfigError as exc:
+            raise click.ClickException(exc.report()) from None
+        events = backtest_events(
+            get_settings().db_url, candidate, current, since=cutoff, workers=workers,
+            labelled=labelled, limit=limit,
+        )  # fmt: skip
+        for event in events:
+            click.echo(json.dumps(event, ensure_ascii=False, default=str))
+        return
     started = time.perf_counter()
     report = preview(get_settings().db_url, candidate, current, since=cutoff, workers=workers)
     took = time.perf_counter() - started
@@ -206,7 +245,7 @@ def rules_preview(
             "candidate_version": report.candidate_version,
             "labels_before": report.labels_before,
             "labels_after": report.labels_after,
-            "changes": {kind: [c.__dict__ for c in items] for kind, items in groups.items()},
+            "changes": {kind: [_change_json(c) for c in items] for kind, items in groups.items()},
         }
         click.echo(json.dumps(data, ensure_ascii=False, default=str))
         return
@@ -227,6 +266,11 @@ def rules_preview(
                 click.echo(f"      {reason}")
         if len(items) > limit:
             click.echo(f"  … and {len(items) - limit} more (--limit)")
+
+
+def _change_json(change: PreviewChange) -> dict[str, Any]:
+    """The fields ``--json`` has always had (not the web's ``reasons_before``/``reasons_after``)."""
+    return {k: v for k, v in change.__dict__.items() if k not in ("reasons_before", "reasons_after")}
 
 
 def _counts(counts: dict[str, int]) -> str:

@@ -12,6 +12,7 @@ from monitor.web.i18n_admin import ADMIN
 from monitor.web.i18n_branchedit import BRANCHEDIT
 from monitor.web.i18n_config import CONFIG
 from monitor.web.i18n_review import REVIEW
+from monitor.web.i18n_rules import RULES
 from monitor.web.i18n_subscribers import SUBSCRIBERS
 
 LANGS = ("fi", "sv", "en")
@@ -628,6 +629,8 @@ for _code, _words in BRANCHEDIT.items():  # branches editor, unmapped queue, aud
 for _code, _words in CONFIG.items():  # config history and save conflicts (issue #15, point 2)
     STRINGS[_code].update(_words)
 for _code, _words in REVIEW.items():  # review queue, rule quality, reader feedback (issue #15, point 3)
+    STRINGS[_code].update(_words)
+for _code, _words in RULES.items():  # the rules editor (issue #15, point 1)
     STRINGS[_code].update(_words)
 
 
