@@ -173,12 +173,16 @@ def backtest_events(
 
 
 def figures(result: Evaluation) -> dict[str, dict[str, float | int]]:
-    """Precision, recall and support per label."""
+    """Precision, recall and the counts behind them per label: ``predicted`` (notices given the
+    label) and ``support`` (notices that have it), so the page can say "–" where a figure has no
+    notices behind it rather than a misleading 0 %, and show ``correct``/n beside each figure."""
     return {
         label: {
             "precision": round(result.precision(label), 4),
             "recall": round(result.recall(label), 4),
             "support": result.support(label),
+            "predicted": sum(row.get(label, 0) for row in result.confusion.values()),
+            "correct": result.confusion.get(label, {}).get(label, 0),
         }
         for label in LABELS
     }

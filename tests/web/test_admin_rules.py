@@ -31,6 +31,7 @@ from db.models.audit import AuditEntry
 from db.models.configversions import ConfigVersionRow
 from db.session import get_sessionmaker, session_scope
 from monitor.classify import load_rules
+from monitor.classify.judgements import record_verdict
 from monitor.classify.service import classify_pending, stored_classification
 from monitor.cli import cli
 from monitor.web.rules_yaml import form_view
@@ -174,6 +175,8 @@ def test_admin_adds_a_finnish_keyword_backtests_saves_and_rolls_back(
     pks = seed(live, config_dir, now)
     assert {label_of(live, pk) for pk in pks.values()} == {"none"}  # the seed did what the test means
     original = (config_dir / "innovation.yaml").read_text(encoding="utf-8")
+    with get_sessionmaker(db_url).begin() as s:  # an admin's verdict from the review queue
+        record_verdict(s, pks[TWIN], "innovative", ADMIN, now)
     context, page, errors = admin_page(browser, live)
     assert page.locator("#opened-version").inner_text().startswith("Muokkaat versiota 1")
     add_finnish_word(page, keyword_index(config_dir, "prototype_demo"), WORD)
@@ -202,6 +205,11 @@ def test_admin_adds_a_finnish_keyword_backtests_saves_and_rolls_back(
     labelled = page.locator('table.evaluation[data-set="labelled"]')
     assert "160" in labelled.locator("caption").inner_text()  # the labelled set beside the rules
     assert labelled.locator('tr[data-label="innovative"] td').count() == 4
+    decisions = page.locator('table.evaluation[data-set="decisions"]')  # the review queue's verdicts
+    assert "1" in decisions.locator("caption").inner_text()
+    # The verdict says innovative; neither rules call it so: no precision to speak of ("–"), recall 0/1.
+    cells = decisions.locator('tr[data-label="innovative"] td').all_inner_texts()
+    assert cells == ["–", "–", "0.0 % (0/1)", "0.0 % (0/1)"], cells
     shoot(page, "admin-rules-editor")
     # Nothing is saved by a check or a back-test.
     assert (config_dir / "innovation.yaml").read_text(encoding="utf-8") == original

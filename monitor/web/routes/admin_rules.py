@@ -27,13 +27,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
-from sqlalchemy.orm import Session
 
 from monitor.appconfig import ConfigError, versions
 from monitor.appconfig.errors import ConfigProblem
 from monitor.classify.backtest import Job
-from monitor.classify.evaluate import LabelledNotice
 from monitor.classify.service import since_date
+from monitor.classify.verdicts import verdict_labels
 from monitor.web.backtests import Backtests
 from monitor.web.context import reading, render, state, writing
 from monitor.web.guards import require_admin
@@ -48,14 +47,6 @@ LABELS_FILE = "innovation_labels.yaml"
 ``tests/data/innovation_labels.yaml``; ``tenderwatch eval`` reads the same file)."""
 PERIODS = ("all", "12m", "6m", "90d")
 _init_lock = threading.Lock()
-
-
-def review_decisions(session: Session) -> list[LabelledNotice]:
-    """The review queue's verdicts as labelled notices, measured beside the labelled set.
-
-    The one line to wire: ``return verdict_labels(session)`` (``monitor.classify.verdicts``).
-    """
-    return []
 
 
 def backtests(request: Request) -> Backtests:
@@ -262,7 +253,7 @@ async def rules_backtest(request: Request, who: Admin) -> Response:
         return Response(body, status_code=422, media_type="application/x-ndjson")
     since = since_date(period, state(request).clock().date())
     with reading(request) as session:
-        decisions = review_decisions(session)
+        decisions = verdict_labels(session)  # the review queue's verdicts, beside the labelled set
     labels = directory / LABELS_FILE
     job = Job(
         db_url=state(request).settings.db_url,

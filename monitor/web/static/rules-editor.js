@@ -126,10 +126,12 @@
     ["innovative", "possible"].forEach(function (l) {
       var tr = el("tr"); tr.dataset.label = l;
       tr.appendChild(el("th", null, labelName(l)));
-      tr.appendChild(el("td", "num", pct(ev.before[l].precision)));
-      tr.appendChild(el("td", "num", pct(ev.after[l].precision)));
-      tr.appendChild(el("td", "num", pct(ev.before[l].recall)));
-      tr.appendChild(el("td", "num", pct(ev.after[l].recall)));
+      // A figure with no notices behind it is "–", not 0 %; each shows its counts (correct/n).
+      var share = function (value, n, correct) { return n ? pct(value) + " (" + fmt(correct) + "/" + fmt(n) + ")" : "–"; };
+      tr.appendChild(el("td", "num", share(ev.before[l].precision, ev.before[l].predicted, ev.before[l].correct)));
+      tr.appendChild(el("td", "num", share(ev.after[l].precision, ev.after[l].predicted, ev.after[l].correct)));
+      tr.appendChild(el("td", "num", share(ev.before[l].recall, ev.before[l].support, ev.before[l].correct)));
+      tr.appendChild(el("td", "num", share(ev.after[l].recall, ev.after[l].support, ev.after[l].correct)));
       body.appendChild(tr);
     });
     table.appendChild(body);
