@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,9 +32,11 @@ from monitor.branches import BranchesConfig
 from monitor.unmapped import unmapped_buyers
 from tests.alerts.conftest import ingest
 from tests.db.records import call
+from tests.web import test_admin
 from tests.web.conftest import REPO, LiveWeb, link_in, sign_in, text_of
-from tests.web.test_admin import ADMIN, CONTACT, SUBSCRIBER, form_token, signed_in
+from tests.web.test_admin import ADMIN, CONTACT, form_token, signed_in
 
+clients = test_admin.clients  # anonymous, subscriber, TEM's contact and the admin, signed in
 ADMIN2 = "toinen.yllapitaja@example.org"
 NEW_AGENCY = Buyer("Valtion uusi virasto", "1234567-1", "FIN", legal_type="cga")
 NAMELESS_ID = Buyer("Valtion nimetön yksikkö", None, "FIN", legal_type="cga")
@@ -62,19 +64,6 @@ def config_dir(tmp_path: Path) -> Path:
     append_item(service["admins"], ADMIN2)
     (folder / "service.yaml").write_text(dump(service), encoding="utf-8")
     return folder
-
-
-@pytest.fixture
-def clients(live: LiveWeb) -> Iterator[dict[str, httpx.Client]]:
-    made = {
-        "anonymous": live.client(),
-        "subscriber": signed_in(live, SUBSCRIBER),
-        "contact": signed_in(live, CONTACT),
-        "admin": signed_in(live, ADMIN),
-    }
-    yield made
-    for c in made.values():
-        c.close()
 
 
 def audit_rows(db_url: str) -> list[AuditEntry]:

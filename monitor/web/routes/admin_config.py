@@ -8,7 +8,7 @@ hand edit of the file first, so what is on disk is always the newest entry.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -32,19 +32,27 @@ def _file(file: str) -> str:
 
 @router.get("/admin/config/{file}/history")
 def config_history(request: Request, who: Admin, file: str) -> Response:
-    file = _file(file)
+    return _history_page(request, who, _file(file))
+
+
+def _history_page(
+    request: Request, who: Identity, file: str, status_code: int = 200, **extra: Any
+) -> Response:
+    """The history page; ``extra``: a refused rollback's ``conflict`` or ``problems``."""
     with writing(request) as session:  # may record a hand edit found on disk
         head = versions.latest(session, state(request).settings.config_dir, file)
         rows = versions.history(session, file)
     return render(
         request,
         "admin_config_history.html.j2",
+        status_code=status_code,
         user=who,
         who=who,
         file=file,
         head=head,
         rows=rows,
         editor=EDITORS.get(file),
+        **extra,
     )
 
 
@@ -85,21 +93,8 @@ def config_rollback(
             new = versions.rollback(session, directory, file, number, author=who.email, base=base)
     except LookupError:
         raise HTTPException(status_code=404) from None
-    except (versions.StaleEdit, ConfigError) as exc:
-        with writing(request) as session:
-            head = versions.latest(session, directory, file)
-            rows = versions.history(session, file)
-        return render(
-            request,
-            "admin_config_history.html.j2",
-            status_code=409 if isinstance(exc, versions.StaleEdit) else 422,
-            user=who,
-            who=who,
-            file=file,
-            head=head,
-            rows=rows,
-            editor=EDITORS.get(file),
-            conflict=exc if isinstance(exc, versions.StaleEdit) else None,
-            problems=exc.problems if isinstance(exc, ConfigError) else [],
-        )
+    except versions.StaleEdit as exc:
+        return _history_page(request, who, file, 409, conflict=exc)
+    except ConfigError as exc:
+        return _history_page(request, who, file, 422, problems=exc.problems)
     return RedirectResponse(f"/admin/config/{file}/history?done={new.number}", status_code=303)
