@@ -31,6 +31,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from monitor.appconfig import ConfigError, versions
 from monitor.appconfig.errors import ConfigProblem
 from monitor.classify.backtest import Job
+from monitor.classify.evaluate import LabelledNotice
 from monitor.classify.service import since_date
 from monitor.classify.verdicts import verdict_labels
 from monitor.web.backtests import Backtests
@@ -240,6 +241,11 @@ def rules_save(
     return RedirectResponse(f"/admin/rules?saved={new.number}", status_code=303)
 
 
+def _review_decisions(request: Request) -> list[LabelledNotice]:
+    with reading(request) as session:
+        return verdict_labels(session)
+
+
 @router.post("/admin/rules/backtest")
 async def rules_backtest(request: Request, who: Admin) -> Response:
     """The back-test of ``text`` against the rules in force, streamed as NDJSON (module doc)."""
@@ -252,8 +258,8 @@ async def rules_backtest(request: Request, who: Admin) -> Response:
         body = json.dumps({"event": "invalid", "problems": [_shown(p) for p in problems]}) + "\n"
         return Response(body, status_code=422, media_type="application/x-ndjson")
     since = since_date(period, state(request).clock().date())
-    with reading(request) as session:
-        decisions = verdict_labels(session)  # the review queue's verdicts, beside the labelled set
+    # The review queue's verdicts, beside the labelled set; read off the event loop like the check.
+    decisions = await asyncio.to_thread(_review_decisions, request)
     labels = directory / LABELS_FILE
     job = Job(
         db_url=state(request).settings.db_url,
